@@ -1,0 +1,168 @@
+//! The server half of the route guard: an axum layer around the whole app that reads
+//! [`Route::access`] (and [`api_access`] for the JSON API) and
+//! - sends people who are not signed in from protected pages to `/login?from=…` (302),
+//! - answers API calls without a session with 401 JSON, never a redirect,
+//! - sends signed-in people away from guest-only pages (302 to `/`),
+//! - refuses state-changing calls from other origins (403 JSON),
+//! - marks every answer that depends on the session `Cache-Control: private, no-store`.
+//!
+//! Assets and public routes pass untouched. Server functions check the session again themselves.
+
+use std::str::FromStr;
+
+use axum::extract::{Request, State};
+use axum::http::header::{CACHE_CONTROL, HOST, LOCATION, ORIGIN};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tower_sessions::Session;
+
+use super::flows;
+use super::state::AppState;
+use crate::auth::{login_path_for, ApiError, ErrorCode, HOME};
+use crate::route::{api_access, Access, Route};
+
+/// What a request is, as far as the guard cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Api(Access),
+    Page(Access),
+}
+
+fn classify(method: &Method, path: &str, path_and_query: &str) -> Target {
+    if path.starts_with("/api/") {
+        return Target::Api(api_access(path));
+    }
+    if method != Method::GET && method != Method::HEAD {
+        return Target::Page(Access::Public);
+    }
+    // Unknown paths (assets included) parse as the public catch-all route.
+    let access = Route::from_str(path_and_query)
+        .map(|route| route.access())
+        .unwrap_or(Access::Public);
+    Target::Page(access)
+}
+
+pub async fn guard(
+    State(app): State<AppState>,
+    session: Session,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    let path_and_query = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| path.clone(), |pq| pq.as_str().to_owned());
+    let unsafe_method = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+
+    if unsafe_method && !is_same_origin(&app, request.headers()) {
+        tracing::info!(path = %path, "cross-origin state-changing request refused");
+        return crate::server::json_error(&ApiError::new(
+            ErrorCode::Forbidden,
+            "This request did not come from this site, so it was refused.",
+        ));
+    }
+
+    let target = classify(request.method(), &path, &path_and_query);
+    let response = match target {
+        Target::Page(Access::Public) => return next.run(request).await,
+        Target::Api(Access::Public) => next.run(request).await,
+        Target::Api(Access::Protected) | Target::Page(Access::Protected) => {
+            match flows::current_user(&app, &session).await {
+                Ok(Some(_)) => next.run(request).await,
+                Ok(None) if matches!(target, Target::Api(_)) => {
+                    crate::server::json_error(&ApiError::unauthenticated())
+                }
+                Ok(None) => redirect(&login_path_for(&path_and_query)),
+                Err(err) => crate::server::json_error(&err),
+            }
+        }
+        Target::Api(Access::GuestOnly) | Target::Page(Access::GuestOnly) => {
+            match flows::current_user(&app, &session).await {
+                Ok(Some(_)) => redirect(HOME),
+                Ok(None) => next.run(request).await,
+                Err(err) => crate::server::json_error(&err),
+            }
+        }
+    };
+    private(response)
+}
+
+/// `Origin` must be this app's origin; a request without one must say `Sec-Fetch-Site:
+/// same-origin`. Without a configured `PUBLIC_URL`, the origin is the one the `Host` header names.
+fn is_same_origin(app: &AppState, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(ORIGIN) else {
+        return headers
+            .get("sec-fetch-site")
+            .is_some_and(|v| v.as_bytes() == b"same-origin");
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    match app.config.public_origin() {
+        Some(expected) => origin == expected,
+        None => {
+            let Some(host) = headers.get(HOST).and_then(|h| h.to_str().ok()) else {
+                return false;
+            };
+            origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"))
+                .is_some_and(|rest| rest == host)
+        }
+    }
+}
+
+fn redirect(location: &str) -> Response {
+    let mut response = StatusCode::FOUND.into_response();
+    match HeaderValue::from_str(location) {
+        Ok(value) => {
+            response.headers_mut().insert(LOCATION, value);
+        }
+        Err(_) => {
+            response
+                .headers_mut()
+                .insert(LOCATION, HeaderValue::from_static(HOME));
+        }
+    }
+    response
+}
+
+/// Answers that depend on the session must not be stored by browsers or proxies.
+fn private(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_classified_by_the_route_table() {
+        let get = Method::GET;
+        assert_eq!(classify(&get, "/", "/"), Target::Page(Access::Protected));
+        assert_eq!(
+            classify(&get, "/login", "/login?from=%2F"),
+            Target::Page(Access::GuestOnly)
+        );
+        assert_eq!(
+            classify(&get, "/assets/main.css", "/assets/main.css"),
+            Target::Page(Access::Public)
+        );
+        assert_eq!(
+            classify(&get, "/api/profile", "/api/profile"),
+            Target::Api(Access::Protected)
+        );
+        assert_eq!(
+            classify(&Method::POST, "/", "/"),
+            Target::Page(Access::Public)
+        );
+    }
+}

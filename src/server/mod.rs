@@ -1,0 +1,34 @@
+//! Everything that runs only on the server: configuration, the CloudBase client, sessions, the
+//! route guard and the sign-in flows the server functions call.
+
+pub mod clock;
+pub mod cloudbase;
+pub mod config;
+pub mod flows;
+pub mod guard;
+pub mod rate_limit;
+pub mod refresh;
+pub mod session;
+pub mod startup;
+pub mod state;
+
+pub use clock::Clock;
+pub use config::{Backend, Config, ConfigError, SessionDb};
+pub use startup::{build_state, router, Server};
+pub use state::AppState;
+
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
+
+use crate::auth::ApiError;
+
+/// Our JSON error body with its status, for answers made outside a server function.
+pub fn json_error(err: &ApiError) -> Response {
+    let body = serde_json::to_string(err).expect("ApiError always serialises");
+    let mut response = (err.status(), body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    response
+}

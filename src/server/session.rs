@@ -1,0 +1,159 @@
+//! Server-side sessions: the cookie holds only an opaque id; what a session knows (CloudBase
+//! tokens, the profile, a pending SMS code) lives in the session store.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+
+use super::cloudbase::{Credentials, UserInfo};
+use super::config::{Config, SessionDb};
+use crate::auth::{mask_wire_phone, Profile};
+
+/// The session cookie's name.
+pub const COOKIE_NAME: &str = "cloudbase_session";
+/// How long a signed-in session lasts without a new sign-in.
+pub const SIGNED_IN_TTL: time::Duration = time::Duration::days(30);
+
+const SIGNED_IN_KEY: &str = "signed_in";
+const PENDING_SMS_KEY: &str = "pending_sms";
+
+/// A signed-in person: their CloudBase tokens and the profile shown to them.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub sub: String,
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Unix seconds (app clock) when the access token expires.
+    pub access_expires_at: u64,
+    pub profile: Profile,
+    /// Unix seconds (app clock) when the profile was last read from CloudBase.
+    pub profile_fetched_at: u64,
+}
+
+impl fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignedIn")
+            .field("sub", &self.sub)
+            .field("access_expires_at", &self.access_expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SignedIn {
+    pub fn new(credentials: Credentials, user: &UserInfo, now: u64) -> Self {
+        Self {
+            sub: credentials.sub.clone(),
+            access_expires_at: now + credentials.expires_in,
+            access_token: credentials.access_token,
+            refresh_token: credentials.refresh_token,
+            profile: profile_from(user),
+            profile_fetched_at: now,
+        }
+    }
+
+    /// Takes rotated tokens from a refresh.
+    pub fn apply_refresh(&mut self, credentials: Credentials, now: u64) {
+        self.access_token = credentials.access_token;
+        self.refresh_token = credentials.refresh_token;
+        self.access_expires_at = now + credentials.expires_in;
+    }
+}
+
+/// What the browser may see of a CloudBase user.
+pub fn profile_from(user: &UserInfo) -> Profile {
+    let phone_masked = user.phone_number.as_deref().map(mask_wire_phone);
+    let name = user
+        .name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .or_else(|| phone_masked.clone())
+        .unwrap_or_else(|| "CloudBase user".to_owned());
+    Profile {
+        name,
+        phone_masked,
+        avatar_url: user
+            .picture
+            .clone()
+            .filter(|p| p.starts_with("https://") || p.starts_with("http://")),
+        provider: user.providers.first().map(|p| p.id.clone()),
+    }
+}
+
+/// An SMS code sent from this browser and not yet used.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingSms {
+    /// The wire form of the number the code went to.
+    pub phone_wire: String,
+    pub verification_id: String,
+    pub is_user: bool,
+    /// Unix seconds (app clock).
+    pub expires_at: u64,
+}
+
+/// Typed access to what a session holds.
+pub async fn signed_in(session: &Session) -> Result<Option<SignedIn>, tower_sessions::session::Error> {
+    session.get(SIGNED_IN_KEY).await
+}
+
+pub async fn store_signed_in(
+    session: &Session,
+    signed_in: &SignedIn,
+) -> Result<(), tower_sessions::session::Error> {
+    session.insert(SIGNED_IN_KEY, signed_in).await
+}
+
+/// Starts a signed-in session: a fresh id (so an id planted before sign-in is worthless), the
+/// tokens, and a 30-day life (`Max-Age`), extended whenever the session changes.
+pub async fn begin_signed_in(
+    session: &Session,
+    signed_in: &SignedIn,
+) -> Result<(), tower_sessions::session::Error> {
+    session.cycle_id().await?;
+    session.remove_value(PENDING_SMS_KEY).await?;
+    session.set_expiry(Some(Expiry::OnInactivity(SIGNED_IN_TTL)));
+    store_signed_in(session, signed_in).await
+}
+
+pub async fn pending_sms(session: &Session) -> Result<Option<PendingSms>, tower_sessions::session::Error> {
+    session.get(PENDING_SMS_KEY).await
+}
+
+pub async fn store_pending_sms(
+    session: &Session,
+    pending: &PendingSms,
+) -> Result<(), tower_sessions::session::Error> {
+    session.insert(PENDING_SMS_KEY, pending).await
+}
+
+/// The session store and its layer, as the configuration says.
+pub async fn layer(config: &Config) -> Result<SessionManagerLayer<SqliteStore>, sqlx::Error> {
+    let options = match &config.session_db {
+        // One connection: every connection to `:memory:` would be a database of its own.
+        SessionDb::Memory => SqliteConnectOptions::from_str("sqlite::memory:")?,
+        SessionDb::File(path) => SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true),
+    };
+    let max_connections = match config.session_db {
+        SessionDb::Memory => 1,
+        SessionDb::File(_) => 4,
+    };
+    let pool = SqlitePoolOptions::new()
+        .max_connections(max_connections)
+        .connect_with(options)
+        .await?;
+    let store = SqliteStore::new(pool);
+    store.migrate().await?;
+    Ok(SessionManagerLayer::new(store)
+        .with_name(COOKIE_NAME)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies())
+        .with_path("/")
+        .with_expiry(Expiry::OnSessionEnd))
+}

@@ -1,0 +1,85 @@
+//! Start-up: builds the shared state once (the CloudBase client, or the embedded stub when none
+//! is configured; the session store) and composes the axum router around the Dioxus app. Making
+//! the router is cheap, because `dioxus::serve` makes it again on every hot reload.
+
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use mock_cloudbase::MockCloudbase;
+use serde_json::{json, Value};
+use tower_sessions::SessionManagerLayer;
+use tower_sessions_sqlx_store::SqliteStore;
+
+use super::clock::Clock;
+use super::cloudbase::CloudbaseClient;
+use super::config::{Backend, Config};
+use super::guard::guard;
+use super::session;
+use super::state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("the session store could not be opened: {0}")]
+    SessionStore(#[from] sqlx::Error),
+    #[error("the embedded CloudBase stub gave an address that is not a URL: {0}")]
+    StubUrl(#[from] url::ParseError),
+}
+
+/// The app's long-lived parts.
+#[derive(Clone)]
+pub struct Server {
+    pub state: AppState,
+    sessions: SessionManagerLayer<SqliteStore>,
+}
+
+/// Builds everything that must live as long as the process.
+pub async fn build_state(config: Config, clock: Clock) -> Result<Server, StartupError> {
+    let (cloudbase, embedded_stub) = match &config.backend {
+        Backend::Remote { api_url, env_id } => {
+            tracing::info!(api_url = %api_url, "using CloudBase at the configured address");
+            (
+                CloudbaseClient::new(api_url.clone(), env_id, config.cloudbase_timeout),
+                None,
+            )
+        }
+        Backend::Embedded => {
+            let stub = MockCloudbase::builder().region(&config.region).start().await;
+            stub.on_sms(|sms| {
+                tracing::info!(target: "mock_cloudbase", "SMS to {}: {}", sms.masked_phone, sms.code);
+            });
+            tracing::info!(
+                target: "mock_cloudbase",
+                "no CLOUDBASE_ENV_ID set: using the built-in CloudBase stub at {}",
+                stub.uri()
+            );
+            let client =
+                CloudbaseClient::new(stub.uri().parse()?, &stub.env_id(), config.cloudbase_timeout);
+            (client, Some(stub))
+        }
+    };
+    let sessions = session::layer(&config).await?;
+    let state = AppState::new(config, cloudbase, clock, embedded_stub);
+    Ok(Server { state, sessions })
+}
+
+/// The whole app: Dioxus pages and server functions, the health check, and the layers. The
+/// session layer is outermost so that the guard and the server functions see the session.
+pub fn router(server: &Server) -> Router {
+    dioxus::server::router(crate::app::App)
+        .route("/api/public/health", get(health))
+        .layer(axum::middleware::from_fn_with_state(
+            server.state.clone(),
+            guard,
+        ))
+        .layer(Extension(server.state.clone()))
+        .layer(server.sessions.clone())
+}
+
+/// `GET /api/public/health`: the process is up and serving.
+async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// The embedded stub, for tests that want to drive it.
+pub fn embedded_stub(server: &Server) -> Option<&MockCloudbase> {
+    server.state.embedded_stub.as_ref()
+}

@@ -1,0 +1,89 @@
+//! The welcome page for a signed-in person: who they are, and a way to sign out.
+
+use dioxus::prelude::*;
+
+use crate::auth::{get_profile, sign_out, Profile};
+use crate::route::{LoginQuery, Route};
+
+#[component]
+pub fn Home() -> Element {
+    let profile = use_server_future(get_profile)?;
+    let answer = profile.read().clone();
+    rsx! {
+        document::Title { "Welcome" }
+        main { class: "page",
+            section { class: "card",
+                match answer {
+                    Some(Ok(profile)) => rsx! { Welcome { profile } },
+                    Some(Err(err)) => rsx! {
+                        h1 { "Something went wrong" }
+                        p { class: "message error", role: "alert", "{err.message}" }
+                    },
+                    None => rsx! { p { class: "muted", "Loading…" } },
+                }
+            }
+        }
+    }
+}
+
+#[component]
+fn Welcome(profile: Profile) -> Element {
+    let navigator = navigator();
+    let mut busy = use_signal(|| false);
+    let mut error = use_signal(|| None::<String>);
+    let initial = profile
+        .name
+        .chars()
+        .next()
+        .map(|c| c.to_uppercase().to_string())
+        .unwrap_or_default();
+    let via = match profile.provider.as_deref() {
+        Some("wx_open") => Some("Signed in with WeChat"),
+        Some("phone") => Some("Signed in with an SMS code"),
+        _ => None,
+    };
+
+    let on_sign_out = move |_| async move {
+        busy.set(true);
+        error.set(None);
+        match sign_out().await {
+            Ok(_) => {
+                navigator.replace(Route::Login {
+                    query: LoginQuery::default(),
+                });
+            }
+            Err(err) => {
+                error.set(Some(err.message));
+                busy.set(false);
+            }
+        }
+    };
+
+    rsx! {
+        div { class: "profile",
+            match profile.avatar_url.as_deref() {
+                Some(url) => rsx! {
+                    img { class: "avatar", src: "{url}", alt: "", width: "72", height: "72", referrerpolicy: "no-referrer" }
+                },
+                None => rsx! { div { class: "avatar initial", "aria-hidden": "true", "{initial}" } },
+            }
+            h1 { id: "welcome", "Welcome, {profile.name}" }
+            if let Some(phone) = profile.phone_masked.as_deref() {
+                p { class: "muted", id: "phone", "{phone}" }
+            }
+            if let Some(via) = via {
+                p { class: "muted small", "{via}" }
+            }
+        }
+        p { class: "message error", role: "alert", {error().unwrap_or_default()} }
+        button {
+            id: "sign-out",
+            class: "button secondary",
+            r#type: "button",
+            disabled: busy(),
+            "aria-busy": busy(),
+            onclick: on_sign_out,
+            if busy() { "Signing out…" } else { "Sign out" }
+        }
+    }
+}

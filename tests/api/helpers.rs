@@ -1,0 +1,226 @@
+//! `spawn_app()`: a started app, its stub, and one method per thing a browser does.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use cloudbase_login::server::{build_state, router, Backend, Clock, Config, SessionDb};
+use mock_cloudbase::MockCloudbase;
+use reqwest::header::{HeaderMap, ORIGIN, SET_COOKIE};
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+
+pub const PHONE: &str = "13800138000";
+pub const OTHER_PHONE: &str = "13912345678";
+
+pub struct TestApp {
+    pub address: String,
+    /// One browser: a cookie jar, no redirects followed.
+    pub browser: reqwest::Client,
+    jar: Arc<reqwest::cookie::Jar>,
+    pub stub: MockCloudbase,
+    pub clock: Clock,
+    _task: AbortOnDrop,
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The app against a fresh stub, sessions in memory.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// The app with a configuration the test adjusts.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let stub = MockCloudbase::start().await;
+    spawn_app_on(stub, adjust).await
+}
+
+/// The app against a given stub.
+pub async fn spawn_app_on(stub: MockCloudbase, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    init();
+    let mut config = Config::for_backend(Backend::Remote {
+        api_url: stub.uri().parse().expect("the stub's address is a URL"),
+        env_id: stub.env_id(),
+    });
+    config.cloudbase_timeout = Duration::from_secs(2);
+    adjust(&mut config);
+    let clock = Clock::default();
+    let server = build_state(config, clock.clone())
+        .await
+        .expect("the app starts");
+    let app = router(&server);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let address = format!("http://{}", listener.local_addr().expect("bound"));
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("the app serves");
+    });
+    let (browser, jar) = new_browser();
+    TestApp {
+        address,
+        browser,
+        jar,
+        stub,
+        clock,
+        _task: AbortOnDrop(task),
+    }
+}
+
+fn new_browser() -> (reqwest::Client, Arc<reqwest::cookie::Jar>) {
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("a test client");
+    (client, jar)
+}
+
+fn init() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        // The Dioxus router serves a public folder; tests need only the server-rendered pages.
+        let public = std::env::temp_dir().join("cloudbase-login-test-public");
+        std::fs::create_dir_all(&public).expect("a temp folder");
+        std::env::set_var("DIOXUS_PUBLIC_PATH", &public);
+        if std::env::var_os("TEST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter("info")
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
+/// A temporary SQLite file path, removed with the returned guard.
+pub fn temp_db() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("sessions.db");
+    (dir, path)
+}
+
+pub fn sqlite(path: &std::path::Path) -> SessionDb {
+    SessionDb::File(path.to_owned())
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.browser
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("the app answers")
+    }
+
+    /// A same-origin POST with a JSON body, as the browser's client sends it.
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.browser
+            .post(self.url(path))
+            .header(ORIGIN, &self.address)
+            .json(body)
+            .send()
+            .await
+            .expect("the app answers")
+    }
+
+    pub async fn send_code(&self, phone: &str) -> Response {
+        self.post_json("/api/auth/sms/send", &json!({ "phone": phone }))
+            .await
+    }
+
+    pub async fn verify(&self, phone: &str, code: &str, from: Option<&str>) -> Response {
+        self.post_json(
+            "/api/auth/sms/verify",
+            &json!({ "phone": phone, "code": code, "from": from }),
+        )
+        .await
+    }
+
+    pub async fn sign_out(&self) -> Response {
+        self.post_json("/api/auth/signout", &json!({})).await
+    }
+
+    /// The code the stub last texted to `phone`.
+    pub fn code_for(&self, phone: &str) -> String {
+        self.stub
+            .sms_code_for(phone)
+            .expect("the stub sent a code to this number")
+    }
+
+    /// The whole SMS sign-in; returns the verify answer.
+    pub async fn sign_in(&self, phone: &str) -> Response {
+        let sent = self.send_code(phone).await;
+        assert_eq!(sent.status(), StatusCode::OK, "send: {}", sent.text().await.unwrap_or_default());
+        let code = self.code_for(phone);
+        let verified = self.verify(phone, &code, None).await;
+        assert_eq!(verified.status(), StatusCode::OK);
+        verified
+    }
+
+    /// Moves the app's clock and the stub's clock forward together.
+    pub fn advance_clock(&self, by: Duration) {
+        self.clock.advance(by);
+        self.stub.advance_clock(by);
+    }
+
+    /// The session cookie this browser holds, if any.
+    pub fn session_cookie(&self) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let url = self.address.parse().expect("a URL");
+        let header = self.jar.cookies(&url)?;
+        header
+            .to_str()
+            .ok()?
+            .split("; ")
+            .find_map(|c| c.strip_prefix("cloudbase_session="))
+            .map(str::to_owned)
+    }
+
+    /// Another browser on the same app: an empty cookie jar.
+    pub fn other_browser(&self) -> reqwest::Client {
+        new_browser().0
+    }
+}
+
+/// Every `Set-Cookie` for the session cookie in a response.
+pub fn session_set_cookies(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter(|v| v.starts_with("cloudbase_session="))
+        .map(str::to_owned)
+        .collect()
+}
+
+pub fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The JSON error a failed server function answers with: our `ApiError` is in `data` (Dioxus'
+/// envelope) or at the top level (the guard's answers).
+pub async fn api_error(response: Response) -> Value {
+    let body: Value = response.json().await.expect("a JSON error body");
+    match body.get("data") {
+        Some(data) if data.is_object() => data.clone(),
+        _ => body,
+    }
+}

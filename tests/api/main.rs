@@ -1,0 +1,7 @@
+//! The app through real HTTP: the app on a free port, a CloudBase stub started by each test, and
+//! a client with its own cookie jar and redirects off, like one browser.
+
+mod guard;
+mod helpers;
+mod session;
+mod sms_login;
