@@ -261,8 +261,10 @@ async fn cloudbase_faults_say_unreachable_and_set_no_cookie() {
             .contains("unreachable"));
     }
 
-    // A failure after the code was accepted: still no session.
-    app.send_code(PHONE).await;
+    // A failure after the code was accepted: still no session. (The delayed send above did
+    // reach CloudBase, whose 30 s window must pass first.)
+    app.advance_clock(Duration::from_secs(31));
+    assert_eq!(app.send_code(PHONE).await.status(), StatusCode::OK);
     let code = app.code_for(PHONE);
     let cookie_before = app.session_cookie();
     app.stub.fail_next(Endpoint::SignUp, 1, Fault::Status(500));
