@@ -7,7 +7,7 @@ use std::fmt;
 use dioxus::prelude::*;
 
 use crate::auth::{encode_query_value, sanitize_from};
-use crate::views::{GuestOnly, Home, Login, NotFound, SignedInOnly};
+use crate::views::{GuestOnly, Home, Login, NotFound, SignedInOnly, WechatCallback};
 
 /// Who may open a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +31,9 @@ pub enum Route {
         #[route("/login?:..query")]
         Login { query: LoginQuery },
     #[end_layout]
+    /// Served by the server's WeChat handler before the app renders; listed for its access.
+    #[route("/login/wechat-callback?:..query")]
+    WechatCallback { query: String },
     #[route("/:..segments")]
     NotFound { segments: Vec<String> },
 }
@@ -41,6 +44,8 @@ impl Route {
         match self {
             Route::Home {} => Access::Protected,
             Route::Login { .. } => Access::GuestOnly,
+            // Anyone: the handler checks the one-time state, signed in or not.
+            Route::WechatCallback { .. } => Access::Public,
             Route::NotFound { .. } => Access::Public,
         }
     }
@@ -126,6 +131,7 @@ mod tests {
             ("/", Access::Protected),
             ("/login", Access::GuestOnly),
             ("/login?from=%2F", Access::GuestOnly),
+            ("/login/wechat-callback?code=x&state=y", Access::Public),
             ("/nowhere", Access::Public),
             ("/assets/main.css", Access::Public),
         ];

@@ -125,7 +125,10 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(Phone::parse(input), Err(*want), "{input:?}");
         }
-        assert_eq!(Phone::parse(&"1".repeat(10_000)), Err(PhoneError::BadFormat));
+        assert_eq!(
+            Phone::parse(&"1".repeat(10_000)),
+            Err(PhoneError::BadFormat)
+        );
     }
 
     #[test]

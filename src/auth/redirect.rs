@@ -65,7 +65,13 @@ mod tests {
 
     #[test]
     fn same_origin_paths_survive() {
-        for path in ["/", "/?x=1", "/profile/settings?tab=2&x=%2F", "/a/b#frag", "/%2F%2Fevil"] {
+        for path in [
+            "/",
+            "/?x=1",
+            "/profile/settings?tab=2&x=%2F",
+            "/a/b#frag",
+            "/%2F%2Fevil",
+        ] {
             assert_eq!(sanitize_from(path), path, "{path:?}");
         }
     }
@@ -103,7 +109,10 @@ mod tests {
     #[test]
     fn login_path_encodes_the_return_address() {
         assert_eq!(login_path_for("/"), "/login?from=%2F");
-        assert_eq!(login_path_for("/?x=1&y=2"), "/login?from=%2F%3Fx%3D1%26y%3D2");
+        assert_eq!(
+            login_path_for("/?x=1&y=2"),
+            "/login?from=%2F%3Fx%3D1%26y%3D2"
+        );
         assert_eq!(login_path_for("//evil.example"), "/login?from=%2F");
     }
 }

@@ -89,6 +89,11 @@ pub struct VerificationToken {
     pub verification_token: String,
 }
 
+#[derive(Clone, Deserialize)]
+pub struct ProviderToken {
+    pub provider_token: String,
+}
+
 /// The parts of `user/me` this app uses; unknown fields are ignored.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct UserInfo {
@@ -147,8 +152,11 @@ impl CloudbaseClient {
         phone_wire: &str,
     ) -> Result<VerificationSent, CloudbaseError> {
         let body = json!({ "phone_number": phone_wire, "target": "ANY" });
-        self.call(self.request(Method::POST, "/auth/v1/verification", None).json(&body))
-            .await
+        self.call(
+            self.request(Method::POST, "/auth/v1/verification", None)
+                .json(&body),
+        )
+        .await
     }
 
     /// `POST /auth/v1/verification/verify`: trades a code for a one-time verification token.
@@ -172,8 +180,11 @@ impl CloudbaseClient {
         verification_token: &str,
     ) -> Result<Credentials, CloudbaseError> {
         let body = json!({ "username": phone_wire, "verification_token": verification_token });
-        self.call(self.request(Method::POST, "/auth/v1/signin", None).json(&body))
-            .await
+        self.call(
+            self.request(Method::POST, "/auth/v1/signin", None)
+                .json(&body),
+        )
+        .await
     }
 
     /// `POST /auth/v1/signup` for a new phone user.
@@ -182,10 +193,68 @@ impl CloudbaseClient {
         phone_wire: &str,
         verification_token: &str,
     ) -> Result<Credentials, CloudbaseError> {
-        let body =
-            json!({ "phone_number": phone_wire, "verification_token": verification_token });
-        self.call(self.request(Method::POST, "/auth/v1/signup", None).json(&body))
-            .await
+        let body = json!({ "phone_number": phone_wire, "verification_token": verification_token });
+        self.call(
+            self.request(Method::POST, "/auth/v1/signup", None)
+                .json(&body),
+        )
+        .await
+    }
+
+    /// `GET /auth/v1/provider/uri`: where to send the browser for WeChat's QR page.
+    pub async fn provider_uri(
+        &self,
+        provider_id: &str,
+        redirect_uri: &str,
+        state: &str,
+    ) -> Result<String, CloudbaseError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            uri: String,
+        }
+        let mut request = self.request(Method::GET, "/auth/v1/provider/uri", None);
+        request = request.query(&[
+            ("provider_id", provider_id),
+            ("redirect_uri", redirect_uri),
+            ("state", state),
+            ("scope", "snsapi_login"),
+        ]);
+        let answer: Answer = self.call(request).await?;
+        Ok(answer.uri)
+    }
+
+    /// `POST /auth/v1/provider/token`: trades WeChat's one-time code for a provider token. The
+    /// redirect URI must be the one given to `provider_uri`.
+    pub async fn provider_token(
+        &self,
+        provider_id: &str,
+        redirect_uri: &str,
+        code: &str,
+    ) -> Result<ProviderToken, CloudbaseError> {
+        let body = json!({
+            "provider_id": provider_id,
+            "provider_redirect_uri": redirect_uri,
+            "provider_code": code,
+        });
+        self.call(
+            self.request(Method::POST, "/auth/v1/provider/token", None)
+                .json(&body),
+        )
+        .await
+    }
+
+    /// `POST /auth/v1/signin/with/provider`: signs the provider's user in, registering them on
+    /// first use.
+    pub async fn sign_in_with_provider(
+        &self,
+        provider_token: &str,
+    ) -> Result<Credentials, CloudbaseError> {
+        let body = json!({ "provider_token": provider_token });
+        self.call(
+            self.request(Method::POST, "/auth/v1/signin/with/provider", None)
+                .json(&body),
+        )
+        .await
     }
 
     /// `GET /auth/v1/user/me` with the person's access token.
@@ -203,15 +272,21 @@ impl CloudbaseClient {
             "grant_type": "refresh_token",
             "refresh_token": refresh_token,
         });
-        self.call(self.request(Method::POST, "/auth/v1/token", None).json(&body))
-            .await
+        self.call(
+            self.request(Method::POST, "/auth/v1/token", None)
+                .json(&body),
+        )
+        .await
     }
 
     /// `POST /auth/v1/revoke`: ends the sign-in that `access_token` belongs to.
     pub async fn revoke(&self, access_token: &str) -> Result<(), CloudbaseError> {
         let body = json!({ "token": access_token });
         let _: Value = self
-            .call(self.request(Method::POST, "/auth/v1/revoke", None).json(&body))
+            .call(
+                self.request(Method::POST, "/auth/v1/revoke", None)
+                    .json(&body),
+            )
             .await?;
         Ok(())
     }
@@ -220,14 +295,18 @@ impl CloudbaseClient {
         let mut url = self.base.clone();
         url.set_path(path);
         if bearer.is_none() {
-            url.query_pairs_mut().append_pair("client_id", &self.client_id);
+            url.query_pairs_mut()
+                .append_pair("client_id", &self.client_id);
         }
         let builder = self
             .http
             .request(method, url)
             .header("x-request-id", random_hex(16))
             .header("x-device-id", &self.device_id)
-            .header("x-sdk-version", concat!("cloudbase-login-rs/", env!("CARGO_PKG_VERSION")))
+            .header(
+                "x-sdk-version",
+                concat!("cloudbase-login-rs/", env!("CARGO_PKG_VERSION")),
+            )
             .header("accept-language", "zh-CN");
         match bearer {
             Some(token) => builder.bearer_auth(token),
@@ -235,14 +314,18 @@ impl CloudbaseClient {
         }
     }
 
-    async fn call<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, CloudbaseError> {
+    async fn call<T: DeserializeOwned>(
+        &self,
+        request: RequestBuilder,
+    ) -> Result<T, CloudbaseError> {
         let response = request.send().await.map_err(transport_error)?;
         let status = response.status().as_u16();
         let body = read_capped(response).await?;
-        let value: Value = serde_json::from_slice(&body).map_err(|_| CloudbaseError::BadResponse {
-            status,
-            detail: "not JSON".to_owned(),
-        })?;
+        let value: Value =
+            serde_json::from_slice(&body).map_err(|_| CloudbaseError::BadResponse {
+                status,
+                detail: "not JSON".to_owned(),
+            })?;
         if let Some(error) = envelope_error(&value) {
             return Err(CloudbaseError::Api {
                 status,

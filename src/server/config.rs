@@ -165,7 +165,9 @@ impl Config {
 
 fn is_region(s: &str) -> bool {
     let mut parts = s.split('-');
-    let ok = |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()));
+    let ok = |p: Option<&str>| {
+        p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+    };
     ok(parts.next()) && ok(parts.next()) && parts.next().is_none()
 }
 
@@ -240,6 +242,9 @@ mod tests {
     fn https_public_url_makes_cookies_secure() {
         let c = config(&[("PUBLIC_URL", "https://login.example.com/")]).expect("valid");
         assert!(c.secure_cookies());
-        assert_eq!(c.public_origin().as_deref(), Some("https://login.example.com"));
+        assert_eq!(
+            c.public_origin().as_deref(),
+            Some("https://login.example.com")
+        );
     }
 }

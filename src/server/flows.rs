@@ -35,7 +35,11 @@ pub async fn current_user(app: &AppState, session: &Session) -> Result<Option<Si
     let mut changed = false;
 
     if user.access_expires_at <= now + REFRESH_MARGIN.as_secs() {
-        match app.refresher.refresh(&app.cloudbase, &user.refresh_token).await {
+        match app
+            .refresher
+            .refresh(&app.cloudbase, &user.refresh_token)
+            .await
+        {
             Ok(credentials) => {
                 user.apply_refresh(credentials, now);
                 changed = true;
@@ -59,9 +63,7 @@ pub async fn current_user(app: &AppState, session: &Session) -> Result<Option<Si
                 changed = true;
             }
             // A token we believe valid was refused: the sign-in was revoked at CloudBase.
-            Err(err)
-                if err.code() == Some("unauthenticated") && user.access_expires_at > now =>
-            {
+            Err(err) if err.code() == Some("unauthenticated") && user.access_expires_at > now => {
                 tracing::info!(sub = %user.sub, "access token revoked; session ended");
                 end_session(session).await?;
                 return Ok(None);
@@ -148,7 +150,8 @@ pub async fn verify_code(
             )
         })?;
     let now = app.clock.now_secs();
-    if now >= pending.expires_at || app.wrong_codes.count(&pending.verification_id) >= MAX_WRONG_CODES
+    if now >= pending.expires_at
+        || app.wrong_codes.count(&pending.verification_id) >= MAX_WRONG_CODES
     {
         return Err(ApiError::code_expired());
     }

@@ -11,6 +11,7 @@ pub mod refresh;
 pub mod session;
 pub mod startup;
 pub mod state;
+pub mod wechat;
 
 pub use clock::Clock;
 pub use config::{Backend, Config, ConfigError, SessionDb};

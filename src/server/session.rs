@@ -21,6 +21,7 @@ pub const SIGNED_IN_TTL: time::Duration = time::Duration::days(30);
 
 const SIGNED_IN_KEY: &str = "signed_in";
 const PENDING_SMS_KEY: &str = "pending_sms";
+const PENDING_WECHAT_KEY: &str = "pending_wechat";
 
 /// A signed-in person: their CloudBase tokens and the profile shown to them.
 #[derive(Clone, Serialize, Deserialize)]
@@ -95,8 +96,52 @@ pub struct PendingSms {
     pub expires_at: u64,
 }
 
+/// A WeChat sign-in started in this browser: the one-time `state` and where to go afterwards.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PendingWechat {
+    pub state: String,
+    /// Already sanitised.
+    pub from: String,
+    /// Unix seconds (app clock).
+    pub expires_at: u64,
+}
+
+impl fmt::Debug for PendingWechat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingWechat")
+            .field("from", &self.from)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+pub async fn store_pending_wechat(
+    session: &Session,
+    pending: &PendingWechat,
+) -> Result<(), tower_sessions::session::Error> {
+    session.insert(PENDING_WECHAT_KEY, pending).await
+}
+
+/// Takes the pending WeChat sign-in out of the session: a state is good for one callback only.
+pub async fn take_pending_wechat(
+    session: &Session,
+) -> Result<Option<PendingWechat>, tower_sessions::session::Error> {
+    session.remove(PENDING_WECHAT_KEY).await
+}
+
+/// Deletes a session that no longer holds anything (its cookie is cleared), instead of keeping
+/// an empty record alive under a live cookie.
+pub async fn end_if_unused(session: &Session) -> Result<(), tower_sessions::session::Error> {
+    if signed_in(session).await?.is_none() && pending_sms(session).await?.is_none() {
+        session.flush().await?;
+    }
+    Ok(())
+}
+
 /// Typed access to what a session holds.
-pub async fn signed_in(session: &Session) -> Result<Option<SignedIn>, tower_sessions::session::Error> {
+pub async fn signed_in(
+    session: &Session,
+) -> Result<Option<SignedIn>, tower_sessions::session::Error> {
     session.get(SIGNED_IN_KEY).await
 }
 
@@ -115,11 +160,14 @@ pub async fn begin_signed_in(
 ) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
     session.remove_value(PENDING_SMS_KEY).await?;
+    session.remove_value(PENDING_WECHAT_KEY).await?;
     session.set_expiry(Some(Expiry::OnInactivity(SIGNED_IN_TTL)));
     store_signed_in(session, signed_in).await
 }
 
-pub async fn pending_sms(session: &Session) -> Result<Option<PendingSms>, tower_sessions::session::Error> {
+pub async fn pending_sms(
+    session: &Session,
+) -> Result<Option<PendingSms>, tower_sessions::session::Error> {
     session.get(PENDING_SMS_KEY).await
 }
 

@@ -15,6 +15,7 @@ use super::config::{Backend, Config};
 use super::guard::guard;
 use super::session;
 use super::state::AppState;
+use super::wechat;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -42,7 +43,10 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<Server, Startup
             )
         }
         Backend::Embedded => {
-            let stub = MockCloudbase::builder().region(&config.region).start().await;
+            let stub = MockCloudbase::builder()
+                .region(&config.region)
+                .start()
+                .await;
             stub.on_sms(|sms| {
                 tracing::info!(target: "mock_cloudbase", "SMS to {}: {}", sms.masked_phone, sms.code);
             });
@@ -51,8 +55,11 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<Server, Startup
                 "no CLOUDBASE_ENV_ID set: using the built-in CloudBase stub at {}",
                 stub.uri()
             );
-            let client =
-                CloudbaseClient::new(stub.uri().parse()?, &stub.env_id(), config.cloudbase_timeout);
+            let client = CloudbaseClient::new(
+                stub.uri().parse()?,
+                &stub.env_id(),
+                config.cloudbase_timeout,
+            );
             (client, Some(stub))
         }
     };
@@ -66,6 +73,14 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<Server, Startup
 pub fn router(server: &Server) -> Router {
     dioxus::server::router(crate::app::App)
         .route("/api/public/health", get(health))
+        .route(
+            "/api/auth/wechat/start",
+            get(wechat::start).with_state(server.state.clone()),
+        )
+        .route(
+            wechat::CALLBACK_PATH,
+            get(wechat::callback).with_state(server.state.clone()),
+        )
         .layer(axum::middleware::from_fn_with_state(
             server.state.clone(),
             guard,

@@ -5,14 +5,19 @@ use std::time::Duration;
 
 use dioxus::prelude::*;
 
-use crate::auth::{send_code, verify_code, ApiJson, Phone, SendCodeRequest, VerifyCodeRequest};
+use crate::auth::{
+    encode_query_value, sanitize_from, send_code, verify_code, ApiJson, Phone, SendCodeRequest,
+    VerifyCodeRequest, HOME,
+};
 use crate::route::{LoginQuery, Route};
 
 /// Sentences for the error codes that server-side redirects put in `?error=`.
 pub fn login_error_message(code: &str) -> Option<&'static str> {
     Some(match code {
         "wechat_cancelled" => "WeChat sign-in was cancelled.",
-        "wechat_state" => "That WeChat sign-in link has expired or was already used. Please try again.",
+        "wechat_state" => {
+            "That WeChat sign-in link has expired or was already used. Please try again."
+        }
         "wechat_failed" => "WeChat sign-in did not work. Please try again.",
         "session_expired" => "Your session has ended. Please sign in again.",
         _ => return None,
@@ -80,6 +85,10 @@ pub fn Login(query: LoginQuery) -> Element {
         }
     };
 
+    let wechat_href = format!(
+        "/api/auth/wechat/start?from={}",
+        encode_query_value(&sanitize_from(query.from.as_deref().unwrap_or(HOME)))
+    );
     let from = query.from.clone();
     let on_verify = move |event: FormEvent| {
         let from = from.clone();
@@ -176,6 +185,10 @@ pub fn Login(query: LoginQuery) -> Element {
                         if verifying() { "Signing in…" } else { "Sign in" }
                     }
                 }
+                div { class: "divider", span { "or" } }
+                a { id: "wechat", class: "button wechat", href: "{wechat_href}",
+                    "Sign in with WeChat"
+                }
                 div { class: "messages", "aria-live": "polite",
                     if let Some(err) = error() {
                         p { id: "error", class: "message error", role: "alert", "{err}" }
@@ -196,5 +209,20 @@ async fn sleep(duration: Duration) {
     {
         let _ = duration;
         std::future::pending::<()>().await;
+    }
+}
+
+/// Shown only if the browser's router lands on the WeChat callback path; the server handles
+/// real callbacks before the app renders.
+#[component]
+pub fn WechatCallback(query: String) -> Element {
+    let _ = query;
+    rsx! {
+        main { class: "page",
+            section { class: "card",
+                h1 { "Signing you in…" }
+                a { class: "button secondary", href: "/login", "Back to sign in" }
+            }
+        }
     }
 }

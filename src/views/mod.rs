@@ -7,5 +7,5 @@ mod not_found;
 
 pub use guards::{GuestOnly, SignedInOnly};
 pub use home::Home;
-pub use login::Login;
+pub use login::{Login, WechatCallback};
 pub use not_found::NotFound;

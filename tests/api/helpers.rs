@@ -1,7 +1,7 @@
 //! `spawn_app()`: a started app, its stub, and one method per thing a browser does.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
 use cloudbase_login::server::{build_state, router, Backend, Clock, Config, SessionDb};
@@ -92,13 +92,39 @@ fn init() {
         let public = std::env::temp_dir().join("cloudbase-login-test-public");
         std::fs::create_dir_all(&public).expect("a temp folder");
         std::env::set_var("DIOXUS_PUBLIC_PATH", &public);
-        if std::env::var_os("TEST_LOG").is_some() {
-            let _ = tracing_subscriber::fmt()
-                .with_env_filter("info")
-                .with_test_writer()
-                .try_init();
-        }
+        // Every log line of the whole run is kept, so tests can prove what never appears in them.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug,hyper=info,h2=info,reqwest=info,sqlx=warn,wiremock=info")
+            .with_writer(|| LogBuffer)
+            .with_ansi(false)
+            .try_init();
     });
+}
+
+static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+/// Collects log output; echoes it to stderr when `TEST_LOG` is set.
+struct LogBuffer;
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        if std::env::var_os("TEST_LOG").is_some() {
+            std::io::stderr().write_all(buf)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Everything logged so far in this test run, by every test.
+pub fn logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
 }
 
 /// A temporary SQLite file path, removed with the returned guard.
@@ -163,7 +189,12 @@ impl TestApp {
     /// The whole SMS sign-in; returns the verify answer.
     pub async fn sign_in(&self, phone: &str) -> Response {
         let sent = self.send_code(phone).await;
-        assert_eq!(sent.status(), StatusCode::OK, "send: {}", sent.text().await.unwrap_or_default());
+        assert_eq!(
+            sent.status(),
+            StatusCode::OK,
+            "send: {}",
+            sent.text().await.unwrap_or_default()
+        );
         let code = self.code_for(phone);
         let verified = self.verify(phone, &code, None).await;
         assert_eq!(verified.status(), StatusCode::OK);
@@ -223,4 +254,62 @@ pub async fn api_error(response: Response) -> Value {
         Some(data) if data.is_object() => data.clone(),
         _ => body,
     }
+}
+
+impl TestApp {
+    /// `GET /api/auth/wechat/start?from=…` in this browser; returns the QR page's address.
+    pub async fn start_wechat(&self, from: &str) -> String {
+        let path = format!("/api/auth/wechat/start?from={}", urlencode(from));
+        let answer = self.get(&path).await;
+        assert_eq!(answer.status(), StatusCode::FOUND);
+        location(&answer)
+    }
+
+    /// Opens the stub's QR page and presses Confirm or Cancel; returns where WeChat sends the
+    /// browser back (the app's callback URL).
+    pub async fn press_on_qr_page(&self, qr_page: &str, button: &str) -> String {
+        let html = self
+            .other_browser()
+            .get(qr_page)
+            .send()
+            .await
+            .expect("the QR page")
+            .text()
+            .await
+            .expect("text");
+        let marker = format!("id=\"{button}\"");
+        let tag = html
+            .split(&marker)
+            .nth(1)
+            .expect("the button is on the page");
+        let href = tag
+            .split("href=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the button is a link")
+            .replace("&amp;", "&");
+        let answer = self
+            .other_browser()
+            .get(format!("{}{}", self.stub.uri(), href))
+            .send()
+            .await
+            .expect("the stub answers");
+        assert_eq!(answer.status(), StatusCode::FOUND);
+        location(&answer)
+    }
+
+    /// The whole WeChat sign-in in this browser; returns the callback's answer.
+    pub async fn sign_in_with_wechat(&self, from: &str) -> Response {
+        let qr = self.start_wechat(from).await;
+        let callback = self.press_on_qr_page(&qr, "confirm").await;
+        self.browser
+            .get(callback)
+            .send()
+            .await
+            .expect("the app answers")
+    }
+}
+
+pub fn urlencode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }

@@ -5,3 +5,4 @@ mod guard;
 mod helpers;
 mod session;
 mod sms_login;
+mod wechat;

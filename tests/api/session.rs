@@ -11,7 +11,9 @@ use crate::helpers::*;
 async fn the_session_id_is_renewed_at_sign_in() {
     let app = spawn_app().await;
     app.send_code(PHONE).await;
-    let before = app.session_cookie().expect("a pre-sign-in session holds the pending code");
+    let before = app
+        .session_cookie()
+        .expect("a pre-sign-in session holds the pending code");
     let code = app.code_for(PHONE);
     app.verify(PHONE, &code, None).await;
     let after = app.session_cookie().expect("a signed-in session");
@@ -22,7 +24,10 @@ async fn the_session_id_is_renewed_at_sign_in() {
     let planted = app
         .other_browser()
         .get(app.url("/api/profile"))
-        .header(reqwest::header::COOKIE, format!("cloudbase_session={before}"))
+        .header(
+            reqwest::header::COOKIE,
+            format!("cloudbase_session={before}"),
+        )
         .send()
         .await
         .expect("answer");
@@ -38,12 +43,20 @@ async fn page_views_make_no_cloudbase_call_and_the_profile_is_reread_after_five_
         assert_eq!(app.get("/").await.status(), StatusCode::OK);
         assert_eq!(app.get("/api/profile").await.status(), StatusCode::OK);
     }
-    assert_eq!(app.stub.calls().len(), calls, "no CloudBase call for page views");
+    assert_eq!(
+        app.stub.calls().len(),
+        calls,
+        "no CloudBase call for page views"
+    );
 
     app.advance_clock(Duration::from_secs(5 * 60 + 1));
     assert_eq!(app.get("/").await.status(), StatusCode::OK);
     assert_eq!(app.get("/").await.status(), StatusCode::OK);
-    assert_eq!(app.stub.calls_to(Endpoint::UserMe), 2, "one at sign-in, one re-read");
+    assert_eq!(
+        app.stub.calls_to(Endpoint::UserMe),
+        2,
+        "one at sign-in, one re-read"
+    );
 }
 
 #[tokio::test]
@@ -81,7 +94,11 @@ async fn a_revoked_sign_in_ends_the_session_at_the_next_refresh() {
         ..SeedUser::default()
     });
     app.sign_in(PHONE).await;
-    assert_eq!(app.stub.calls_to(Endpoint::SignIn), 1, "a seeded user signs in");
+    assert_eq!(
+        app.stub.calls_to(Endpoint::SignIn),
+        1,
+        "a seeded user signs in"
+    );
 
     app.stub.revoke_all_for_user(&sub);
     app.advance_clock(Duration::from_secs(2 * 60 * 60));
@@ -92,7 +109,10 @@ async fn a_revoked_sign_in_ends_the_session_at_the_next_refresh() {
     assert!(session_set_cookies(home.headers())
         .iter()
         .any(|c| c.contains("Max-Age=0")));
-    assert_eq!(app.get("/api/profile").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/api/profile").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -104,7 +124,11 @@ async fn a_transient_refresh_failure_keeps_the_person_signed_in() {
         .fail_next(Endpoint::Token, 1, mock_cloudbase::Fault::Status(503));
     assert_eq!(app.get("/").await.status(), StatusCode::OK);
     assert_eq!(app.get("/api/profile").await.status(), StatusCode::OK);
-    assert_eq!(app.stub.calls_to(Endpoint::Token), 2, "tried again on the next request");
+    assert_eq!(
+        app.stub.calls_to(Endpoint::Token),
+        2,
+        "tried again on the next request"
+    );
 }
 
 #[tokio::test]
@@ -120,7 +144,10 @@ async fn a_session_survives_restarting_the_app_on_the_same_database() {
     let answer = second
         .browser
         .get(second.url("/api/profile"))
-        .header(reqwest::header::COOKIE, format!("cloudbase_session={cookie}"))
+        .header(
+            reqwest::header::COOKIE,
+            format!("cloudbase_session={cookie}"),
+        )
         .send()
         .await
         .expect("answer");

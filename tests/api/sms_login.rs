@@ -32,9 +32,15 @@ async fn a_person_signs_in_with_an_sms_code_sees_their_page_and_signs_out() {
     assert_eq!(cookies.len(), 1, "{cookies:?}");
     let cookie = &cookies[0];
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=2592000"] {
-        assert!(cookie.contains(attribute), "{attribute} missing in {cookie}");
+        assert!(
+            cookie.contains(attribute),
+            "{attribute} missing in {cookie}"
+        );
     }
-    assert!(!cookie.contains("Secure"), "plain http must not set Secure: {cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http must not set Secure: {cookie}"
+    );
     let body: Value = verified.json().await.expect("JSON");
     assert_eq!(body["redirect"], "/");
 
@@ -43,7 +49,10 @@ async fn a_person_signs_in_with_an_sms_code_sees_their_page_and_signs_out() {
     let html = home.text().await.expect("text");
     assert!(html.contains("Welcome, "), "{html}");
     assert!(html.contains("+86 138****8000"), "masked phone missing");
-    assert!(!html.contains("13800138000"), "the full number must not be on the page");
+    assert!(
+        !html.contains("13800138000"),
+        "the full number must not be on the page"
+    );
 
     let profile = app.get("/api/profile").await;
     assert_eq!(profile.status(), StatusCode::OK);
@@ -116,7 +125,11 @@ async fn a_wrong_code_says_how_many_tries_are_left_and_five_end_the_code() {
     let app = spawn_app().await;
     app.send_code(PHONE).await;
     let right = app.code_for(PHONE);
-    let wrong = if right == "000000" { "111111" } else { "000000" };
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
 
     for left in (1..=4).rev() {
         let answer = app.verify(PHONE, wrong, None).await;
@@ -125,7 +138,10 @@ async fn a_wrong_code_says_how_many_tries_are_left_and_five_end_the_code() {
         let error = api_error(answer).await;
         assert_eq!(error["error"], "invalid_code");
         assert_eq!(error["tries_left"], left);
-        assert!(error["message"].as_str().unwrap_or_default().contains("left"));
+        assert!(error["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("left"));
     }
     let fifth = api_error(app.verify(PHONE, wrong, None).await).await;
     assert_eq!(fifth["tries_left"], 0);
@@ -144,10 +160,20 @@ async fn a_wrong_code_says_how_many_tries_are_left_and_five_end_the_code() {
 #[tokio::test]
 async fn bad_phone_numbers_and_codes_are_refused_before_cloudbase_is_called() {
     let app = spawn_app().await;
-    for phone in ["", "12345", "+1 4155550100", "１３８００１３８０００", "138001380001"] {
+    for phone in [
+        "",
+        "12345",
+        "+1 4155550100",
+        "１３８００１３８０００",
+        "138001380001",
+    ] {
         let answer = app.send_code(phone).await;
         assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{phone:?}");
-        assert_eq!(api_error(answer).await["error"], "invalid_phone", "{phone:?}");
+        assert_eq!(
+            api_error(answer).await["error"],
+            "invalid_phone",
+            "{phone:?}"
+        );
     }
     app.send_code(PHONE).await;
     for code in ["12345", "1234567", "abcdef", ""] {
@@ -182,7 +208,11 @@ async fn cloudbase_rate_limits_reach_the_person_with_the_wait() {
     app.stub.fail_next(
         Endpoint::SendVerification,
         1,
-        Fault::envelope(429, "resource_exhausted", "too many requests; retry after 23 seconds"),
+        Fault::envelope(
+            429,
+            "resource_exhausted",
+            "too many requests; retry after 23 seconds",
+        ),
     );
     let answer = app.send_code(PHONE).await;
     assert_eq!(answer.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -219,7 +249,10 @@ async fn sms_outside_shanghai_is_explained() {
     assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
     let error = api_error(answer).await;
     assert_eq!(error["error"], "region_unsupported");
-    assert!(error["message"].as_str().unwrap_or_default().contains("Shanghai"));
+    assert!(error["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("Shanghai"));
     assert_eq!(app.stub.calls_to(Endpoint::SendVerification), 0);
 
     // CloudBase itself says so.
@@ -252,7 +285,10 @@ async fn cloudbase_faults_say_unreachable_and_set_no_cookie() {
             .fail_next(Endpoint::SendVerification, 1, fault.clone());
         let answer = app.send_code(PHONE).await;
         assert_eq!(answer.status(), StatusCode::BAD_GATEWAY, "{fault:?}");
-        assert!(session_set_cookies(answer.headers()).is_empty(), "{fault:?}");
+        assert!(
+            session_set_cookies(answer.headers()).is_empty(),
+            "{fault:?}"
+        );
         let error = api_error(answer).await;
         assert_eq!(error["error"], "unreachable", "{fault:?}");
         assert!(error["message"]
@@ -272,7 +308,10 @@ async fn cloudbase_faults_say_unreachable_and_set_no_cookie() {
     assert_eq!(answer.status(), StatusCode::BAD_GATEWAY);
     assert!(session_set_cookies(answer.headers()).is_empty());
     assert_eq!(app.session_cookie(), cookie_before);
-    assert_eq!(app.get("/api/profile").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/api/profile").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
