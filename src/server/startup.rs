@@ -71,7 +71,7 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<Server, Startup
 /// The whole app: Dioxus pages and server functions, the health check, and the layers. The
 /// session layer is outermost so that the guard and the server functions see the session.
 pub fn router(server: &Server) -> Router {
-    dioxus::server::router(crate::app::App)
+    let app = dioxus::server::router(crate::app::App)
         .route("/api/public/health", get(health))
         .route(
             "/api/auth/wechat/start",
@@ -86,7 +86,32 @@ pub fn router(server: &Server) -> Router {
             guard,
         ))
         .layer(Extension(server.state.clone()))
-        .layer(server.sessions.clone())
+        .layer(server.sessions.clone());
+    with_security_headers(app)
+}
+
+/// Headers every answer carries: no framing (clickjacking), no MIME sniffing, and no full URLs
+/// (with their query strings) leaked to other sites in `Referer`.
+fn with_security_headers(router: Router) -> Router {
+    use axum::http::{header, HeaderValue};
+    use tower_http::set_header::SetResponseHeaderLayer as Set;
+    router
+        .layer(Set::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        ))
+        .layer(Set::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(Set::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(Set::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
 }
 
 /// `GET /api/public/health`: the process is up and serving.

@@ -213,3 +213,26 @@ async fn unknown_pages_are_404_for_everyone() {
         .expect("text")
         .contains("Page not found"));
 }
+
+#[tokio::test]
+async fn pages_cannot_be_framed_or_sniffed() {
+    let app = spawn_app().await;
+    for path in ["/login", "/", "/api/public/health"] {
+        let answer = app.get(path).await;
+        let header = |name: &str| {
+            answer
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert!(
+            header("content-security-policy").contains("frame-ancestors 'none'"),
+            "{path}"
+        );
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("referrer-policy"), "same-origin", "{path}");
+    }
+}

@@ -88,10 +88,13 @@ fn new_browser() -> (reqwest::Client, Arc<reqwest::cookie::Jar>) {
 fn init() {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
-        // The Dioxus router serves a public folder; tests need only the server-rendered pages.
-        let public = std::env::temp_dir().join("cloudbase-login-test-public");
-        std::fs::create_dir_all(&public).expect("a temp folder");
-        std::env::set_var("DIOXUS_PUBLIC_PATH", &public);
+        // The Dioxus router serves a public folder; HTTP tests need only the server-rendered
+        // pages, browser tests name the built bundle's folder themselves.
+        if std::env::var_os("DIOXUS_PUBLIC_PATH").is_none() {
+            let public = std::env::temp_dir().join("cloudbase-login-test-public");
+            std::fs::create_dir_all(&public).expect("a temp folder");
+            std::env::set_var("DIOXUS_PUBLIC_PATH", &public);
+        }
         // Every log line of the whole run is kept, so tests can prove what never appears in them.
         let _ = tracing_subscriber::fmt()
             .with_env_filter("debug,hyper=info,h2=info,reqwest=info,sqlx=warn,wiremock=info")
