@@ -19,6 +19,14 @@ locked_version() {
     "$repo/Cargo.lock"
 }
 
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v npm >/dev/null; then
+  say "installing Node.js and npm from Debian (for esbuild and wasm-opt)"
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq nodejs npm >/dev/null
+fi
+
 if [ ! -f "$repo/Cargo.lock" ]; then
   (cd "$repo" && cargo generate-lockfile)
 fi

@@ -2,8 +2,9 @@
 
 use dioxus::prelude::*;
 
+use super::use_hydrated;
 use crate::auth::{get_profile, sign_out, Profile};
-use crate::route::{LoginQuery, Route};
+use crate::route::Route;
 
 #[component]
 pub fn Home() -> Element {
@@ -29,6 +30,7 @@ pub fn Home() -> Element {
 #[component]
 fn Welcome(profile: Profile) -> Element {
     let navigator = navigator();
+    let ready = use_hydrated();
     let mut busy = use_signal(|| false);
     let mut error = use_signal(|| None::<String>);
     let initial = profile
@@ -47,10 +49,9 @@ fn Welcome(profile: Profile) -> Element {
         busy.set(true);
         error.set(None);
         match sign_out().await {
-            Ok(_) => {
-                navigator.replace(Route::Login {
-                    query: LoginQuery::default(),
-                });
+            // A full page load: nothing of the signed-in page stays in memory.
+            Ok(done) => {
+                navigator.replace(NavigationTarget::<Route>::External(done.redirect));
             }
             Err(err) => {
                 error.set(Some(err.message));
@@ -80,7 +81,7 @@ fn Welcome(profile: Profile) -> Element {
             id: "sign-out",
             class: "button secondary",
             r#type: "button",
-            disabled: busy(),
+            disabled: !ready() || busy(),
             "aria-busy": busy(),
             onclick: on_sign_out,
             if busy() { "Signing out…" } else { "Sign out" }

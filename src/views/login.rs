@@ -1,10 +1,10 @@
 //! The sign-in page: a phone number, a code sent by SMS, and plain-words errors.
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use dioxus::prelude::*;
 
+use super::use_hydrated;
 use crate::auth::{
     encode_query_value, sanitize_from, send_code, verify_code, ApiJson, Phone, SendCodeRequest,
     VerifyCodeRequest, HOME,
@@ -41,9 +41,7 @@ pub fn Login(query: LoginQuery) -> Element {
         .and_then(login_error_message)
         .map(str::to_owned);
     let mut error = use_signal(move || initial_error);
-    // Buttons stay disabled until the client has taken over, so nothing submits natively.
-    let mut ready = use_signal(|| false);
-    use_effect(move || ready.set(true));
+    let ready = use_hydrated();
     use_future(move || async move {
         loop {
             sleep(Duration::from_secs(1)).await;
@@ -106,9 +104,10 @@ pub fn Login(query: LoginQuery) -> Element {
                 from,
             };
             match verify_code(ApiJson(request)).await {
+                // A full page load of exactly the return address (query included), rendered
+                // by the server with the new session.
                 Ok(done) => {
-                    let target = Route::from_str(&done.redirect).unwrap_or(Route::Home {});
-                    navigator.replace(target);
+                    navigator.replace(NavigationTarget::<Route>::External(done.redirect));
                 }
                 Err(err) => {
                     error.set(Some(err.message));

@@ -73,7 +73,7 @@ async fn a_wrong_code_says_so_and_the_form_stays_usable() {
     browser.click("#sign-in").await;
     browser.wait_for_text("#welcome", "Welcome, ").await;
     browser
-        .assert_clean_console("/login with a wrong code")
+        .assert_console_clean_but("/login with a wrong code", &[("/api/auth/sms/verify", 400)])
         .await;
 }
 
@@ -94,6 +94,7 @@ async fn signing_out_lands_on_login_and_back_does_not_show_the_welcome_page() {
     sign_in_with_sms(&app, &browser).await;
     browser.wait_for_text("#welcome", "Welcome, ").await;
 
+    browser.wait_until_enabled("#sign-out").await;
     browser.click("#sign-out").await;
     browser.wait_for_path(&app, "/login").await;
     browser.find("#phone").await;
@@ -122,6 +123,7 @@ async fn wechat_sign_in_confirm_and_cancel() {
     browser.wait_for_text("main", "Signed in with WeChat").await;
     browser.screenshot("welcome-wechat").await;
 
+    browser.wait_until_enabled("#sign-out").await;
     browser.click("#sign-out").await;
     browser.wait_for_path(&app, "/login").await;
     browser.click("#wechat").await;
@@ -130,4 +132,30 @@ async fn wechat_sign_in_confirm_and_cancel() {
         .wait_for_text("#error", "WeChat sign-in was cancelled")
         .await;
     browser.assert_clean_console("WeChat").await;
+}
+
+#[tokio::test]
+async fn every_asset_the_login_page_references_loads_without_a_session() {
+    let (app, _browser) = start().await;
+    let html = app
+        .get("/login")
+        .await
+        .text()
+        .await
+        .expect("the login page");
+    let mut checked = 0;
+    for attribute in ["src=\"", "href=\""] {
+        for piece in html.split(attribute).skip(1) {
+            let path = piece.split('"').next().unwrap_or_default();
+            if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/api/") {
+                let answer = app.get(path).await;
+                assert_eq!(answer.status(), reqwest::StatusCode::OK, "{path}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked > 0,
+        "the bundle's page references its scripts: {html}"
+    );
 }

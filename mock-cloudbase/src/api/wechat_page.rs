@@ -50,6 +50,7 @@ pub(crate) fn qr_page(shared: &Shared, request: &Request) -> Answer {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>WeChat login (mock)</title>
+<link rel="icon" href="data:,">
 <style>
   body {{ margin: 0; min-height: 100vh; display: flex; align-items: center; justify-content: center;
          background: #2e2e2e; font-family: -apple-system, "Helvetica Neue", Arial, sans-serif; color: #222; }}
