@@ -67,7 +67,11 @@ impl SignedIn {
 
 /// What the browser may see of a CloudBase user.
 pub fn profile_from(user: &UserInfo) -> Profile {
-    let phone_masked = user.phone_number.as_deref().map(mask_wire_phone);
+    let phone_masked = user
+        .phone_number
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+        .map(mask_wire_phone);
     let name = user
         .name
         .clone()
