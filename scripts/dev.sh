@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Installs what is missing, then serves the app with hot reload on the built-in CloudBase stub
 # (or on the CloudBase that the environment variables name; see README).
+#   DEV_PORT   the port to open in the browser (default 8080)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/tools.sh
-exec dx serve --platform web "$@"
+port=${DEV_PORT:-8080}
+# The dev server proxies to the app and rewrites `Host`, so the app is told its public address.
+export PUBLIC_URL=${PUBLIC_URL:-http://127.0.0.1:$port}
+echo "open $PUBLIC_URL (SMS codes from the built-in stub appear below)"
+exec dx serve --platform web --port "$port" "$@"

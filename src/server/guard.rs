@@ -104,7 +104,7 @@ fn is_same_origin(app: &AppState, headers: &HeaderMap) -> bool {
         return false;
     };
     match app.config.public_origin() {
-        Some(expected) => origin == expected,
+        Some(expected) => origin == expected || same_loopback_origin(origin, &expected),
         None => {
             let Some(host) = headers.get(HOST).and_then(|h| h.to_str().ok()) else {
                 return false;
@@ -115,6 +115,20 @@ fn is_same_origin(app: &AppState, headers: &HeaderMap) -> bool {
                 .is_some_and(|rest| rest == host)
         }
     }
+}
+
+/// `http://localhost:8080` and `http://127.0.0.1:8080` are one machine talking to itself: on
+/// loopback, either name is accepted for the other.
+fn same_loopback_origin(origin: &str, expected: &str) -> bool {
+    let parse = |s: &str| url::Url::parse(s).ok();
+    let (Some(a), Some(b)) = (parse(origin), parse(expected)) else {
+        return false;
+    };
+    let loopback = |u: &url::Url| matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    loopback(&a)
+        && loopback(&b)
+        && a.scheme() == b.scheme()
+        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 fn redirect(location: &str) -> Response {
@@ -143,6 +157,19 @@ fn private(mut response: Response) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_names_stand_for_each_other_only_on_loopback() {
+        let expected = "http://127.0.0.1:8080";
+        assert!(same_loopback_origin("http://localhost:8080", expected));
+        assert!(!same_loopback_origin("http://localhost:8081", expected));
+        assert!(!same_loopback_origin("https://localhost:8080", expected));
+        assert!(!same_loopback_origin("http://evil.example:8080", expected));
+        assert!(!same_loopback_origin(
+            "http://localhost",
+            "https://login.example.com"
+        ));
+    }
 
     #[test]
     fn requests_are_classified_by_the_route_table() {

@@ -17,10 +17,13 @@ use super::cloudbase::{CloudbaseClient, CloudbaseError, Credentials};
 pub const SHARED_FOR: Duration = Duration::from_secs(60);
 
 type Outcome = Result<Credentials, CloudbaseError>;
+/// When a refresh started, and the cell its answer lands in.
+type SharedCall = (Instant, Arc<OnceCell<Outcome>>);
 
 #[derive(Default)]
 pub struct Refresher {
-    calls: Mutex<HashMap<String, (Instant, Arc<OnceCell<Outcome>>)>>,
+    /// Keyed by the refresh token being traded in.
+    calls: Mutex<HashMap<String, SharedCall>>,
 }
 
 impl Refresher {

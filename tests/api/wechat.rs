@@ -35,7 +35,10 @@ async fn confirming_on_the_qr_page_signs_in_and_returns_to_from() {
     assert!(!nickname.is_empty());
     assert!(profile["avatar_url"].is_string(), "{profile}");
     assert_eq!(profile["provider"], "wx_open");
-    assert!(profile["phone_masked"].is_null(), "a WeChat user has no number: {profile}");
+    assert!(
+        profile["phone_masked"].is_null(),
+        "a WeChat user has no number: {profile}"
+    );
     let home = app.get("/?x=1").await.text().await.expect("text");
     assert!(home.contains(&format!("Welcome, {nickname}")), "{home}");
 
