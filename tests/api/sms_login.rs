@@ -356,3 +356,84 @@ async fn the_return_address_is_followed_only_when_it_is_same_origin() {
         assert_eq!(body["redirect"], want, "{from:?}");
     }
 }
+
+#[tokio::test]
+async fn every_cloudbase_refusal_reaches_the_caller_as_a_typed_error_without_a_cookie() {
+    // (endpoint, the envelope CloudBase answers with, our status, our machine code)
+    let cases = [
+        (
+            Endpoint::SendVerification,
+            400,
+            "captcha_required",
+            429,
+            "too_many_requests",
+        ),
+        (
+            Endpoint::SendVerification,
+            400,
+            "invalid_argument",
+            400,
+            "invalid_phone",
+        ),
+        (
+            Endpoint::SendVerification,
+            403,
+            "permission_denied",
+            502,
+            "sign_in_rejected",
+        ),
+        (
+            Endpoint::Verify,
+            400,
+            "invalid_argument",
+            400,
+            "code_expired",
+        ),
+        (Endpoint::Verify, 500, "internal", 502, "unreachable"),
+        (
+            Endpoint::SignUp,
+            409,
+            "already_exists",
+            502,
+            "sign_in_rejected",
+        ),
+        (Endpoint::SignUp, 503, "unavailable", 502, "unreachable"),
+        (
+            Endpoint::UserMe,
+            401,
+            "unauthenticated",
+            502,
+            "sign_in_rejected",
+        ),
+    ];
+    for (endpoint, status, error, want_status, want_code) in cases {
+        let app = spawn_app().await;
+        let fault = Fault::envelope(status, error, "refused by the test");
+        let answer = if endpoint == Endpoint::SendVerification {
+            app.stub.fail_next(endpoint, 1, fault);
+            app.send_code(PHONE).await
+        } else {
+            assert_eq!(app.send_code(PHONE).await.status(), StatusCode::OK);
+            let code = app.code_for(PHONE);
+            app.stub.fail_next(endpoint, 1, fault);
+            app.verify(PHONE, &code, None).await
+        };
+        let case = format!("{endpoint:?} {error}");
+        assert_eq!(answer.status().as_u16(), want_status, "{case}");
+        let signed_in_cookie = session_set_cookies(answer.headers())
+            .into_iter()
+            .any(|c| c.contains("Max-Age=2592000"));
+        assert!(!signed_in_cookie, "{case}: no session on failure");
+        let body = api_error(answer).await;
+        assert_eq!(body["error"], want_code, "{case}: {body}");
+        assert!(
+            body["message"].as_str().is_some_and(|m| m.ends_with('.')),
+            "{case}: {body}"
+        );
+        assert_eq!(
+            app.get("/api/profile").await.status(),
+            StatusCode::UNAUTHORIZED,
+            "{case}"
+        );
+    }
+}
