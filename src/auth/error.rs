@@ -102,7 +102,10 @@ impl ApiError {
             retry_after_secs: Some(retry_after_secs),
             ..Self::new(
                 ErrorCode::TooManyRequests,
-                format!("Too many requests. Please wait {retry_after_secs} s and try again."),
+                format!(
+                    "Too many requests. Please wait {} and try again.",
+                    readable_wait(retry_after_secs)
+                ),
             )
         }
     }
@@ -138,6 +141,15 @@ impl ApiError {
     }
 }
 
+/// "45 s", "3 minutes", "about 24 hours".
+pub fn readable_wait(secs: u64) -> String {
+    match secs {
+        0..=119 => format!("{secs} s"),
+        120..=7199 => format!("{} minutes", secs.div_ceil(60)),
+        _ => format!("about {} hours", secs.div_ceil(3600)),
+    }
+}
+
 impl AsStatusCode for ApiError {
     fn as_status_code(&self) -> StatusCode {
         self.status()
@@ -168,5 +180,17 @@ impl From<ServerFnError> for ApiError {
                 _ => Self::internal(),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_read_like_a_person_would_say_them() {
+        assert_eq!(readable_wait(40), "40 s");
+        assert_eq!(readable_wait(600), "10 minutes");
+        assert_eq!(readable_wait(86_090), "about 24 hours");
     }
 }

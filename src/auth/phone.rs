@@ -34,9 +34,13 @@ impl Phone {
         if trimmed.is_empty() {
             return Err(PhoneError::Empty);
         }
+        // `+86` and the international dialling prefix `0086` say the same thing.
         let (has_plus, rest) = match trimmed.strip_prefix('+') {
             Some(rest) => (true, rest),
-            None => (false, trimmed),
+            None => match trimmed.strip_prefix("00") {
+                Some(rest) => (true, rest),
+                None => (false, trimmed),
+            },
         };
         let mut digits = String::with_capacity(13);
         for c in rest.chars() {
@@ -49,11 +53,16 @@ impl Phone {
         }
         let national = match (has_plus, digits.len()) {
             (_, 13) if digits.starts_with("86") => &digits[2..],
+            (true, _) if digits.starts_with("86") => return Err(PhoneError::BadFormat),
             (true, _) => return Err(PhoneError::NotMainland),
             (false, 11) => digits.as_str(),
             _ => return Err(PhoneError::BadFormat),
         };
-        if national.len() != 11 || !national.starts_with('1') {
+        // Mainland mobile numbers are 1, then 3 to 9.
+        let mobile = national.len() == 11
+            && national.starts_with('1')
+            && matches!(national.as_bytes()[1], b'3'..=b'9');
+        if !mobile {
             return Err(PhoneError::BadFormat);
         }
         Ok(Self(national.to_owned()))
@@ -99,6 +108,7 @@ mod tests {
             "86 138 0013 8000",
             "138-0013-8000",
             "+86 138 0013 8000",
+            "0086 13800138000",
         ] {
             let phone = Phone::parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
             assert_eq!(phone.e164_spaced(), "+86 13800138000", "{input:?}");
@@ -115,6 +125,9 @@ mod tests {
             ("1380013800", PhoneError::BadFormat),
             ("138001380001", PhoneError::BadFormat),
             ("23800138000", PhoneError::BadFormat),
+            ("12345678901", PhoneError::BadFormat),
+            ("+86 1380013800", PhoneError::BadFormat),
+            ("+86 138001380011", PhoneError::BadFormat),
             ("1380013800a", PhoneError::BadFormat),
             ("１３８００１３８０００", PhoneError::BadFormat),
             ("١٣٨٠٠١٣٨٠٠٠", PhoneError::BadFormat),

@@ -43,10 +43,27 @@ pub fn sanitize_from(from: &str) -> String {
         && !from.contains('\\')
         && !from.chars().any(char::is_control);
     if ok {
-        utf8_percent_encode(from, LOCATION_UNSAFE).to_string()
+        encode_stray_percent(&utf8_percent_encode(from, LOCATION_UNSAFE).to_string())
     } else {
         HOME.to_owned()
     }
+}
+
+/// `%` not followed by two hex digits becomes `%25`, so the result is a well-formed URL.
+fn encode_stray_percent(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = String::with_capacity(path.len());
+    for (i, c) in path.char_indices() {
+        let escape = c == '%'
+            && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit));
+        if escape {
+            out.push_str("%25");
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Encodes a value for use inside a query string (`/login?from=%2F`).
@@ -104,6 +121,8 @@ mod tests {
     fn output_is_header_safe() {
         assert_eq!(sanitize_from("/页面?q=a b"), "/%E9%A1%B5%E9%9D%A2?q=a%20b");
         assert_eq!(sanitize_from("/\"<x>"), "/%22%3Cx%3E");
+        assert_eq!(sanitize_from("/\u{FFFD}%A"), "/%EF%BF%BD%25A");
+        assert_eq!(sanitize_from("/100%"), "/100%25");
     }
 
     #[test]

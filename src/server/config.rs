@@ -44,6 +44,9 @@ pub struct Config {
     pub sms_resend: Duration,
     /// How long one CloudBase call may take before the person is told it is unreachable.
     pub cloudbase_timeout: Duration,
+    /// Serve `GET /__bench/ceiling` (a bare handler outside every layer) for the benchmark's
+    /// ceiling figure; `BENCH_CEILING=1`.
+    pub bench_ceiling: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +67,7 @@ impl Config {
             public_url: None,
             sms_resend: DEFAULT_SMS_RESEND,
             cloudbase_timeout: DEFAULT_CLOUDBASE_TIMEOUT,
+            bench_ceiling: false,
         }
     }
 
@@ -117,9 +121,31 @@ impl Config {
             Some(path) => SessionDb::File(PathBuf::from(path)),
             None => SessionDb::File(PathBuf::from(DEFAULT_SESSION_DB)),
         };
+        if let SessionDb::File(path) = &session_db {
+            let folder = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => std::path::Path::new("."),
+            };
+            if !folder.is_dir() {
+                return Err(ConfigError {
+                    var: "SESSION_DB",
+                    problem: format!("the folder {} does not exist", folder.display()),
+                });
+            }
+        }
         let public_url = lookup("PUBLIC_URL")
             .map(|raw| parse_http_url("PUBLIC_URL", &raw))
             .transpose()?;
+        if let Some(url) = &public_url {
+            if url.path() != "/" || url.query().is_some() {
+                return Err(ConfigError {
+                    var: "PUBLIC_URL",
+                    problem: format!(
+                        "{url} must be an origin only (scheme, host, port): the app is served at /"
+                    ),
+                });
+            }
+        }
         let sms_resend = match lookup("SMS_RESEND_SECS") {
             None => DEFAULT_SMS_RESEND,
             Some(raw) => match raw.parse::<u64>() {
@@ -141,6 +167,7 @@ impl Config {
             public_url,
             sms_resend,
             cloudbase_timeout: DEFAULT_CLOUDBASE_TIMEOUT,
+            bench_ceiling: lookup("BENCH_CEILING").is_some_and(|v| v == "1"),
         })
     }
 
@@ -232,6 +259,8 @@ mod tests {
             ("CLOUDBASE_API_URL", "ftp://x"),
             ("PUBLIC_URL", "not a url"),
             ("SMS_RESEND_SECS", "5"),
+            ("SESSION_DB", "/no/such/folder/sessions.db"),
+            ("PUBLIC_URL", "https://x.example/app"),
         ] {
             let err = config(&[(var, value)]).expect_err(var);
             assert_eq!(err.var, var);

@@ -222,6 +222,9 @@ pub async fn sign_out(app: &AppState, session: &Session) -> Result<SignOutRespon
 /// signed-in person may see, else home.
 pub fn redirect_after_sign_in(from: Option<&str>) -> String {
     let target = sanitize_from(from.unwrap_or(HOME));
+    if target.starts_with("/api/") {
+        return HOME.to_owned();
+    }
     match Route::from_str(&target) {
         Ok(route) if route.access() == Access::GuestOnly => HOME.to_owned(),
         _ => target,
@@ -303,6 +306,7 @@ mod tests {
         assert_eq!(redirect_after_sign_in(Some("/login")), "/");
         assert_eq!(redirect_after_sign_in(Some("/login?from=/login")), "/");
         assert_eq!(redirect_after_sign_in(Some("//evil.example")), "/");
+        assert_eq!(redirect_after_sign_in(Some("/api/auth/signout")), "/");
     }
 
     #[test]

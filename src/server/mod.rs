@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod cloudbase;
 pub mod config;
+pub mod cookies;
 pub mod flows;
 pub mod guard;
 pub mod rate_limit;

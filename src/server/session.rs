@@ -7,6 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use tower_sessions::cookie::SameSite;
+use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 
@@ -18,6 +19,10 @@ use crate::auth::{mask_wire_phone, Profile};
 pub const COOKIE_NAME: &str = "cloudbase_session";
 /// How long a signed-in session lasts without a new sign-in.
 pub const SIGNED_IN_TTL: time::Duration = time::Duration::days(30);
+/// How long a session that only holds a pending SMS code or WeChat sign-in lives.
+pub const PENDING_TTL: time::Duration = time::Duration::minutes(15);
+/// How often expired sessions are deleted from the store.
+pub const CLEANUP_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
 const SIGNED_IN_KEY: &str = "signed_in";
 const PENDING_SMS_KEY: &str = "pending_sms";
@@ -123,6 +128,7 @@ pub async fn store_pending_wechat(
     session: &Session,
     pending: &PendingWechat,
 ) -> Result<(), tower_sessions::session::Error> {
+    keep_expiry(session).await?;
     session.insert(PENDING_WECHAT_KEY, pending).await
 }
 
@@ -149,11 +155,26 @@ pub async fn signed_in(
     session.get(SIGNED_IN_KEY).await
 }
 
+/// Saves the signed-in state. The store does not remember a session's expiry between requests,
+/// so every save says it again: otherwise the re-sent cookie would lose its `Max-Age`.
 pub async fn store_signed_in(
     session: &Session,
     signed_in: &SignedIn,
 ) -> Result<(), tower_sessions::session::Error> {
+    session.set_expiry(Some(Expiry::OnInactivity(SIGNED_IN_TTL)));
     session.insert(SIGNED_IN_KEY, signed_in).await
+}
+
+/// The expiry a save of pre-sign-in data must carry: a signed-in session keeps its 30 days, a
+/// guest's session lives only as long as its pending step.
+async fn keep_expiry(session: &Session) -> Result<(), tower_sessions::session::Error> {
+    let ttl = if signed_in(session).await?.is_some() {
+        SIGNED_IN_TTL
+    } else {
+        PENDING_TTL
+    };
+    session.set_expiry(Some(Expiry::OnInactivity(ttl)));
+    Ok(())
 }
 
 /// Starts a signed-in session: a fresh id (so an id planted before sign-in is worthless), the
@@ -165,7 +186,6 @@ pub async fn begin_signed_in(
     session.cycle_id().await?;
     session.remove_value(PENDING_SMS_KEY).await?;
     session.remove_value(PENDING_WECHAT_KEY).await?;
-    session.set_expiry(Some(Expiry::OnInactivity(SIGNED_IN_TTL)));
     store_signed_in(session, signed_in).await
 }
 
@@ -179,6 +199,7 @@ pub async fn store_pending_sms(
     session: &Session,
     pending: &PendingSms,
 ) -> Result<(), tower_sessions::session::Error> {
+    keep_expiry(session).await?;
     session.insert(PENDING_SMS_KEY, pending).await
 }
 
@@ -201,6 +222,8 @@ pub async fn layer(config: &Config) -> Result<SessionManagerLayer<SqliteStore>, 
         .await?;
     let store = SqliteStore::new(pool);
     store.migrate().await?;
+    // Abandoned sessions (a code requested and never used) are deleted, not kept forever.
+    tokio::spawn(store.clone().continuously_delete_expired(CLEANUP_EVERY));
     Ok(SessionManagerLayer::new(store)
         .with_name(COOKIE_NAME)
         .with_http_only(true)

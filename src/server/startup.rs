@@ -86,8 +86,15 @@ pub fn router(server: &Server) -> Router {
             guard,
         ))
         .layer(Extension(server.state.clone()))
-        .layer(server.sessions.clone());
-    with_security_headers(app)
+        .layer(server.sessions.clone())
+        .layer(axum::middleware::from_fn(super::cookies::tidy_cookies));
+    let app = with_security_headers(app);
+    if server.state.config.bench_ceiling {
+        // Added after the layers, so it runs without any of them: the benchmark's ceiling.
+        app.route("/__bench/ceiling", get(|| async { "ok" }))
+    } else {
+        app
+    }
 }
 
 /// Headers every answer carries: no framing (clickjacking), no MIME sniffing, and no full URLs

@@ -7,7 +7,7 @@
 //! stored. The state never appears in logs.
 
 use axum::extract::{RawQuery, State};
-use axum::http::header::{HOST, LOCATION};
+use axum::http::header::{CACHE_CONTROL, HOST, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
@@ -216,7 +216,10 @@ fn back_to_login(failure: Failure, from: &str) -> Response {
 fn redirect(status: StatusCode, location: &str) -> Response {
     let mut response = status.into_response();
     let value = HeaderValue::from_str(location).unwrap_or(HeaderValue::from_static("/login"));
-    response.headers_mut().insert(LOCATION, value);
+    let headers = response.headers_mut();
+    headers.insert(LOCATION, value);
+    // These answers set or clear the session cookie.
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     response
 }
 

@@ -236,3 +236,33 @@ async fn pages_cannot_be_framed_or_sniffed() {
         assert_eq!(header("referrer-policy"), "same-origin", "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_bad_or_doubled_cookie_does_not_sign_anyone_out() {
+    let app = spawn_app().await;
+    app.sign_in(PHONE).await;
+    let id = app.session_cookie().expect("signed in");
+    let headers: [Vec<u8>; 3] = [
+        [b"x=\xff\xfe; cloudbase_session=".as_slice(), id.as_bytes()].concat(),
+        format!("cloudbase_session={id}; cloudbase_session=garbage").into_bytes(),
+        format!("cloudbase_session=garbage; cloudbase_session={id}").into_bytes(),
+    ];
+    for header in headers {
+        let answer = app
+            .other_browser()
+            .get(app.url("/api/profile"))
+            .header(
+                COOKIE,
+                reqwest::header::HeaderValue::from_bytes(&header).expect("bytes"),
+            )
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(
+            answer.status(),
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&header)
+        );
+    }
+}

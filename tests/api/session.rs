@@ -153,3 +153,34 @@ async fn a_session_survives_restarting_the_app_on_the_same_database() {
         .expect("answer");
     assert_eq!(answer.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_thirty_days_survive_every_later_save_of_the_session() {
+    let app = spawn_app().await;
+    app.sign_in(PHONE).await;
+    // The profile is re-read and the session saved again.
+    app.advance_clock(Duration::from_secs(5 * 60 + 1));
+    let answer = app.get("/").await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let cookies = session_set_cookies(answer.headers());
+    assert_eq!(cookies.len(), 1, "the session was saved: {cookies:?}");
+    assert!(cookies[0].contains("Max-Age=2592000"), "{cookies:?}");
+
+    // A refresh saves it too.
+    app.advance_clock(Duration::from_secs(2 * 60 * 60));
+    let answer = app.get("/").await;
+    assert!(session_set_cookies(answer.headers())
+        .iter()
+        .all(|c| c.contains("Max-Age=2592000")));
+}
+
+#[tokio::test]
+async fn a_guest_session_holding_a_pending_code_is_short_lived() {
+    let app = spawn_app().await;
+    let answer = app.send_code(PHONE).await;
+    let cookies = session_set_cookies(answer.headers());
+    assert!(
+        cookies.iter().all(|c| c.contains("Max-Age=900")),
+        "{cookies:?}"
+    );
+}

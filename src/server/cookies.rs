@@ -1,0 +1,125 @@
+//! Tidies the `Cookie` header before the session layer reads it. The cookie parser underneath
+//! gives up on a whole header for one bad pair, and takes the last of two cookies with our name;
+//! either would make a signed-in person look signed out.
+
+use axum::extract::Request;
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::session::COOKIE_NAME;
+
+/// Keeps the pairs that are printable ASCII, and of our session cookies only the first that looks
+/// like a session id (22 characters of URL-safe base64). A session cookie that was dropped as
+/// malformed is cleared in the browser, as the session layer clears unknown ids.
+pub async fn tidy_cookies(mut request: Request, next: Next) -> Response {
+    if !request.headers().contains_key(COOKIE) {
+        return next.run(request).await;
+    }
+    let tidied = tidy(
+        request
+            .headers()
+            .get_all(COOKIE)
+            .iter()
+            .map(HeaderValue::as_bytes),
+    );
+    let headers = request.headers_mut();
+    headers.remove(COOKIE);
+    if let Some(value) = tidied.header.and_then(|v| HeaderValue::from_bytes(&v).ok()) {
+        headers.insert(COOKIE, value);
+    }
+    let mut response = next.run(request).await;
+    let prefix = format!("{COOKIE_NAME}=");
+    let sets_ours = response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .any(|v| v.as_bytes().starts_with(prefix.as_bytes()));
+    if tidied.dropped_session && !sets_ours {
+        let removal = format!("{COOKIE_NAME}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+        if let Ok(value) = HeaderValue::from_str(&removal) {
+            response.headers_mut().append(SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+struct Tidied {
+    header: Option<Vec<u8>>,
+    /// A session cookie was sent, and none of them was well formed.
+    dropped_session: bool,
+}
+
+fn tidy<'a>(values: impl Iterator<Item = &'a [u8]>) -> Tidied {
+    let prefix = format!("{COOKIE_NAME}=");
+    let mut kept: Vec<&[u8]> = Vec::new();
+    let mut session: Option<&[u8]> = None;
+    let mut saw_session = false;
+    for value in values {
+        for pair in value.split(|b| *b == b';').map(<[u8]>::trim_ascii) {
+            if pair.starts_with(prefix.as_bytes()) {
+                saw_session = true;
+            }
+            if pair.is_empty() || !pair.iter().all(|b| (0x20..0x7f).contains(b)) {
+                continue;
+            }
+            match pair.strip_prefix(prefix.as_bytes()) {
+                Some(id) if session.is_none() && looks_like_id(id) => session = Some(pair),
+                Some(_) => {}
+                None => kept.push(pair),
+            }
+        }
+    }
+    let dropped_session = saw_session && session.is_none();
+    kept.extend(session);
+    Tidied {
+        header: (!kept.is_empty()).then(|| kept.join(&b"; "[..])),
+        dropped_session,
+    }
+}
+
+fn looks_like_id(id: &[u8]) -> bool {
+    id.len() == 22
+        && id
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(values: &[&[u8]]) -> Option<String> {
+        tidy(values.iter().copied())
+            .header
+            .map(|v| String::from_utf8(v).expect("ASCII"))
+    }
+
+    #[test]
+    fn bad_pairs_are_dropped_and_ours_survives() {
+        let good = "cloudbase_session=AAAAAAAAAAAAAAAAAAAAAA";
+        let with_bad = format!("x=\u{ff}; {good}");
+        assert_eq!(
+            run(&[b"x=\xff\xfe; cloudbase_session=AAAAAAAAAAAAAAAAAAAAAA"]).as_deref(),
+            Some(good)
+        );
+        assert!(run(&[with_bad.as_bytes()]).is_some_and(|v| v.ends_with(good)));
+        assert_eq!(run(&[b"\xff"]), None);
+    }
+
+    #[test]
+    fn of_two_session_cookies_the_first_well_formed_one_wins() {
+        let good = "cloudbase_session=AAAAAAAAAAAAAAAAAAAAAA";
+        for header in [
+            format!("cloudbase_session=garbage; {good}"),
+            format!("{good}; cloudbase_session=garbage"),
+            format!("{good}; cloudbase_session=BBBBBBBBBBBBBBBBBBBBBB"),
+        ] {
+            assert_eq!(run(&[header.as_bytes()]).as_deref(), Some(good), "{header}");
+        }
+        assert_eq!(run(&[b"a=1; b=2"]).as_deref(), Some("a=1; b=2"));
+        assert!(tidy([b"cloudbase_session=garbage".as_slice()].into_iter()).dropped_session);
+        assert!(!tidy([good.as_bytes()].into_iter()).dropped_session);
+    }
+}
