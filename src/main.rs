@@ -50,6 +50,11 @@ fn ensure_public_dir() {
         return;
     };
     if !dir.exists() && std::fs::create_dir_all(&dir).is_ok() {
+        // A page template, so that server-rendered pages are full standards-mode documents.
+        let _ = std::fs::write(
+            dir.join("index.html"),
+            cloudbase_login::app::BARE_INDEX_HTML,
+        );
         eprintln!(
             "no web bundle at {}: serving server-rendered pages only (use `dx serve` for the full app)",
             dir.display()

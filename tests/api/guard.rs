@@ -43,6 +43,10 @@ async fn the_login_page_and_health_are_open_to_guests() {
     let login = app.get("/login?from=%2F").await;
     assert_eq!(login.status(), StatusCode::OK);
     let html = login.text().await.expect("text");
+    assert!(
+        html.starts_with("<!DOCTYPE html>"),
+        "a standards-mode page: {html}"
+    );
     for needle in [
         "id=\"phone\"",
         "inputmode=\"tel\"",

@@ -93,6 +93,11 @@ fn init() {
         if std::env::var_os("DIOXUS_PUBLIC_PATH").is_none() {
             let public = std::env::temp_dir().join("cloudbase-login-test-public");
             std::fs::create_dir_all(&public).expect("a temp folder");
+            std::fs::write(
+                public.join("index.html"),
+                cloudbase_login::app::BARE_INDEX_HTML,
+            )
+            .expect("a page template");
             std::env::set_var("DIOXUS_PUBLIC_PATH", &public);
         }
         // Every log line of the whole run is kept, so tests can prove what never appears in them.

@@ -25,6 +25,12 @@ async fn a_person_signs_in_by_sms_and_sees_their_welcome_page() {
     browser.wait_until_enabled("#send-code").await;
     browser.screenshot("login").await;
     browser.assert_clean_console("/login").await;
+    let mode = browser
+        .client
+        .execute("return document.compatMode", vec![])
+        .await
+        .expect("script runs");
+    assert_eq!(mode, "CSS1Compat", "the page renders in standards mode");
 
     sign_in_with_sms(&app, &browser).await;
     browser.wait_for_path(&app, "/").await;
