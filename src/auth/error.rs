@@ -28,6 +28,9 @@ pub enum ErrorCode {
     Unauthenticated,
     /// A state-changing call from another origin.
     Forbidden,
+    /// No such API call.
+    NotFound,
+    MethodNotAllowed,
     Internal,
 }
 
@@ -44,6 +47,8 @@ impl ErrorCode {
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::LoginMethodDisabled | Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unreachable => StatusCode::BAD_GATEWAY,
             Self::SignInRejected => StatusCode::BAD_GATEWAY,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,

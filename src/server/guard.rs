@@ -70,9 +70,12 @@ pub async fn guard(
     let target = classify(request.method(), &path, &path_and_query);
     let response = match target {
         Target::Page(Access::Public) => return next.run(request).await,
-        Target::Api(Access::Public) => next.run(request).await,
+        Target::Api(Access::Public) => json_api(next.run(request).await),
         Target::Api(Access::Protected) | Target::Page(Access::Protected) => {
             match flows::current_user(&app, &session).await {
+                Ok(Some(_)) if matches!(target, Target::Api(_)) => {
+                    json_api(next.run(request).await)
+                }
                 Ok(Some(_)) => next.run(request).await,
                 Ok(None) if matches!(target, Target::Api(_)) => {
                     crate::server::json_error(&ApiError::unauthenticated())
@@ -144,6 +147,35 @@ fn redirect(location: &str) -> Response {
         }
     }
     response
+}
+
+/// The API answers in JSON: an unknown path (which the app would render as its HTML 404 page) or
+/// a wrong method (an empty 405) gets our error body instead.
+fn json_api(response: Response) -> Response {
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    match response.status() {
+        StatusCode::NOT_FOUND if !is_json => crate::server::json_error(&ApiError::new(
+            ErrorCode::NotFound,
+            "There is no such API call.",
+        )),
+        StatusCode::METHOD_NOT_ALLOWED if !is_json => {
+            let allow = response.headers().get(axum::http::header::ALLOW).cloned();
+            let mut answer = crate::server::json_error(&ApiError::new(
+                ErrorCode::MethodNotAllowed,
+                "This API call does not take that method.",
+            ));
+            if let Some(allow) = allow {
+                answer
+                    .headers_mut()
+                    .insert(axum::http::header::ALLOW, allow);
+            }
+            answer
+        }
+        _ => response,
+    }
 }
 
 /// Answers that depend on the session must not be stored by browsers or proxies.

@@ -270,3 +270,27 @@ async fn a_bad_or_doubled_cookie_does_not_sign_anyone_out() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_api_answers_unknown_calls_and_wrong_methods_in_json() {
+    let app = spawn_app().await;
+    // A GET of sign-out changes nothing and says why.
+    let get_signout = app.get("/api/auth/signout").await;
+    assert_eq!(get_signout.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body: Value = get_signout.json().await.expect("JSON");
+    assert_eq!(body["error"], "method_not_allowed");
+
+    app.sign_in(PHONE).await;
+    let unknown = app.get("/api/no-such-call").await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let body: Value = unknown.json().await.expect("JSON");
+    assert_eq!(body["error"], "not_found");
+
+    let get_signout = app.get("/api/auth/signout").await;
+    assert_eq!(get_signout.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        app.get("/api/profile").await.status(),
+        StatusCode::OK,
+        "still signed in"
+    );
+}
