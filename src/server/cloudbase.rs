@@ -142,10 +142,6 @@ impl CloudbaseClient {
         }
     }
 
-    pub fn base_url(&self) -> &Url {
-        &self.base
-    }
-
     /// `POST /auth/v1/verification`: sends an SMS code.
     pub async fn send_verification(
         &self,

@@ -125,8 +125,3 @@ fn with_security_headers(router: Router) -> Router {
 async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
-
-/// The embedded stub, for tests that want to drive it.
-pub fn embedded_stub(server: &Server) -> Option<&MockCloudbase> {
-    server.state.embedded_stub.as_ref()
-}
