@@ -166,10 +166,28 @@ impl Browser {
         }
     }
 
+    /// Types `text` into a field, again if a re-render of the page put the old value back
+    /// between clearing and typing.
     pub async fn type_into(&self, css: &str, text: &str) {
-        let field = self.find(css).await;
-        field.clear().await.expect("cleared");
-        field.send_keys(text).await.expect("typed");
+        let started = Instant::now();
+        loop {
+            let field = self.find(css).await;
+            field.clear().await.expect("cleared");
+            field.send_keys(text).await.expect("typed");
+            let value = field
+                .prop("value")
+                .await
+                .expect("a value")
+                .unwrap_or_default();
+            if value == text {
+                return;
+            }
+            assert!(
+                started.elapsed() < WAIT,
+                "{css} holds {value:?}, not {text:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     pub async fn click(&self, css: &str) {

@@ -74,6 +74,7 @@ async fn a_wrong_code_says_so_and_the_form_stays_usable() {
     browser.click("#sign-in").await;
     browser.wait_for_text("#error", "4 tries left").await;
     browser.screenshot("login-error").await;
+    browser.wait_until_enabled("#sign-in").await;
 
     browser.type_into("#code", &right).await;
     browser.click("#sign-in").await;
