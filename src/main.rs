@@ -10,10 +10,7 @@ fn main() {
 
 #[cfg(feature = "server")]
 fn serve() {
-    use std::sync::Arc;
-
-    use cloudbase_login::server::{build_state, router, Clock, Config, Server};
-    use tokio::sync::OnceCell;
+    use cloudbase_login::server::Config;
 
     let config = match Config::from_env() {
         Ok(config) => config,
@@ -23,6 +20,21 @@ fn serve() {
         }
     };
     ensure_public_dir();
+    if dioxus::cli_config::is_cli_enabled() {
+        serve_under_cli(config);
+    } else {
+        serve_standalone(config);
+    }
+}
+
+/// Under `dx serve`: Dioxus' own server loop, which also applies hot reloads.
+#[cfg(feature = "server")]
+fn serve_under_cli(config: cloudbase_login::server::Config) {
+    use std::sync::Arc;
+
+    use cloudbase_login::server::{build_state, router, Clock, Server};
+    use tokio::sync::OnceCell;
+
     // Built once: hot reloads make a new router around the same state (and the same stub).
     let server: Arc<OnceCell<Server>> = Arc::default();
     dioxus::serve(move || {
@@ -34,6 +46,63 @@ fn serve() {
             Ok(router(server))
         }
     });
+}
+
+/// The release server (`./server` from `dx build`, or `cargo run --features server`): listens on
+/// `IP`:`PORT` (default 127.0.0.1:8080) and stops cleanly on Ctrl-C or SIGTERM.
+#[cfg(feature = "server")]
+fn serve_standalone(config: cloudbase_login::server::Config) {
+    use cloudbase_login::server::{build_state, serve, Clock};
+
+    dioxus::logger::initialize_default();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("could not start the async runtime: {err}");
+            std::process::exit(1);
+        }
+    };
+    let result = runtime.block_on(async move {
+        let server = build_state(config, Clock::default())
+            .await
+            .map_err(|err| err.to_string())?;
+        let address = dioxus::cli_config::fullstack_address_or_localhost();
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .map_err(|err| format!("cannot listen on {address}: {err}"))?;
+        tracing::info!("serving at http://{address}");
+        serve(listener, &server, shutdown_signal())
+            .await
+            .map_err(|err| err.to_string())
+    });
+    if let Err(err) = result {
+        eprintln!("{err}");
+        std::process::exit(1);
+    }
+}
+
+/// Resolves on Ctrl-C, or on SIGTERM where there is one.
+#[cfg(feature = "server")]
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
 }
 
 /// `cargo run --features server` without the Dioxus CLI has no `public/` folder next to the

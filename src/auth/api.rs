@@ -9,7 +9,10 @@ use super::{
 };
 
 #[cfg(feature = "server")]
-use {crate::server::AppState, axum::Extension, tower_sessions::Session};
+use {
+    crate::server::guard::ClientAddress, crate::server::AppState, axum::Extension,
+    tower_sessions::Session,
+};
 
 /// Anyone may call. The signed-in person's profile, or `None`; never a 401, so that the
 /// browser's guards can ask without an error in the console.
@@ -31,9 +34,9 @@ pub async fn get_profile() -> Result<Profile, ApiError> {
 
 /// Anyone may call (same origin only). Sends a sign-in code by SMS and says when another may be
 /// requested.
-#[post("/api/auth/sms/send", session: Session, app: Extension<AppState>)]
+#[post("/api/auth/sms/send", session: Session, app: Extension<AppState>, client: Extension<ClientAddress>)]
 pub async fn send_code(body: ApiJson<SendCodeRequest>) -> Result<SendCodeResponse, ApiError> {
-    crate::server::flows::send_code(&app, &session, body.0).await
+    crate::server::flows::send_code(&app, &session, client.0, body.0).await
 }
 
 /// Anyone may call (same origin only). Checks the code, signs in (or up) and answers with the

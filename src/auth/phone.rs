@@ -152,4 +152,58 @@ mod tests {
         assert_eq!(mask_wire_phone("+86 13912345678"), "+86 139****5678");
         assert_eq!(mask_wire_phone("garbage"), "hidden number");
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Any mainland mobile number, as 11 national digits.
+        fn mobile() -> impl Strategy<Value = String> {
+            "1[3-9][0-9]{9}"
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(4096))]
+
+            #[test]
+            fn any_input_is_a_valid_number_or_a_typed_refusal(input in prop_oneof![
+                any::<String>(),
+                "[+0-9 \\-\u{ff10}-\u{ff19}\u{0660}-\u{0669}a]{0,20}",
+            ]) {
+                if let Ok(phone) = Phone::parse(&input) {
+                    let wire = phone.e164_spaced();
+                    let national = wire.strip_prefix("+86 ").expect("+86");
+                    prop_assert_eq!(national.len(), 11);
+                    prop_assert!(national.bytes().all(|b| b.is_ascii_digit()));
+                    prop_assert!(national.starts_with('1'));
+                    prop_assert!((b'3'..=b'9').contains(&national.as_bytes()[1]));
+                    // Every digit of the result was typed as an ASCII digit, in order.
+                    let typed: String = input.chars().filter(char::is_ascii_digit).collect();
+                    prop_assert!(typed.ends_with(national));
+                    prop_assert_eq!(Phone::parse(&wire), Ok(phone));
+                }
+            }
+
+            #[test]
+            fn every_usual_way_of_typing_a_number_gives_that_number(
+                national in mobile(),
+                form in 0usize..5,
+            ) {
+                let typed = match form {
+                    0 => national.clone(),
+                    1 => format!("+86{national}"),
+                    2 => format!("+86 {} {} {}", &national[..3], &national[3..7], &national[7..]),
+                    3 => format!("0086 {national}"),
+                    _ => format!(" {}-{}-{} ", &national[..3], &national[3..7], &national[7..]),
+                };
+                let phone = Phone::parse(&typed).expect("a valid number");
+                prop_assert_eq!(phone.e164_spaced(), format!("+86 {national}"));
+                prop_assert_eq!(
+                    phone.masked(),
+                    format!("+86 {}****{}", &national[..3], &national[7..])
+                );
+            }
+        }
+    }
 }

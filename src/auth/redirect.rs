@@ -134,4 +134,52 @@ mod tests {
         );
         assert_eq!(login_path_for("//evil.example"), "/login?from=%2F");
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Strings built from the pieces open-redirect payloads are made of, and any string.
+        fn from_values() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<String>(),
+                "[/\\\\%:.?#@a-zA-Z0-9 \t\r\n\x00\x7f\u{3000}\u{ff0f}-]{0,40}",
+                "(/|//|/\\\\|\\\\|https?:|javascript:|%2[fF]|%5[cC]|\t|\n)*[a-z.:/]{0,20}",
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(4096))]
+
+            #[test]
+            fn output_is_always_a_same_origin_path(from in from_values()) {
+                let out = sanitize_from(&from);
+                // What a browser makes of it, resolved against the app's own address.
+                let base = url::Url::parse("https://app.example/login").expect("a URL");
+                let resolved = base.join(&out).expect("the output is a valid relative URL");
+                prop_assert_eq!(resolved.origin(), base.origin(), "{:?} -> {:?}", from, out);
+                prop_assert!(out.starts_with('/') && !out.starts_with("//"));
+                prop_assert!(out.bytes().all(|b| (0x21..0x7f).contains(&b) && b != b'\\'));
+                prop_assert!(out.len() <= MAX_FROM_LEN * 3 + 2);
+            }
+
+            #[test]
+            fn sanitising_twice_changes_nothing(from in from_values()) {
+                let once = sanitize_from(&from);
+                prop_assert_eq!(sanitize_from(&once), once.clone());
+            }
+
+            #[test]
+            fn the_login_path_always_parses_back_to_a_safe_from(from in from_values()) {
+                let login = login_path_for(&from);
+                let url = url::Url::parse("https://app.example")
+                    .and_then(|base| base.join(&login))
+                    .expect("a URL");
+                let back: Vec<_> = url.query_pairs().filter(|(k, _)| k == "from").collect();
+                prop_assert_eq!(back.len(), 1);
+                prop_assert_eq!(back[0].1.as_ref(), sanitize_from(&from));
+            }
+        }
+    }
 }

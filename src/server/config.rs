@@ -47,6 +47,10 @@ pub struct Config {
     /// Serve `GET /__bench/ceiling` (a bare handler outside every layer) for the benchmark's
     /// ceiling figure; `BENCH_CEILING=1`.
     pub bench_ceiling: bool,
+    /// The app runs behind one reverse proxy that appends the client's address to
+    /// `X-Forwarded-For`; the per-address SMS limit then reads that header's last entry instead
+    /// of the connection's peer (which would be the proxy). `TRUST_PROXY=1`.
+    pub trust_proxy: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +72,7 @@ impl Config {
             sms_resend: DEFAULT_SMS_RESEND,
             cloudbase_timeout: DEFAULT_CLOUDBASE_TIMEOUT,
             bench_ceiling: false,
+            trust_proxy: false,
         }
     }
 
@@ -168,6 +173,7 @@ impl Config {
             sms_resend,
             cloudbase_timeout: DEFAULT_CLOUDBASE_TIMEOUT,
             bench_ceiling: lookup("BENCH_CEILING").is_some_and(|v| v == "1"),
+            trust_proxy: lookup("TRUST_PROXY").is_some_and(|v| v == "1"),
         })
     }
 

@@ -122,4 +122,49 @@ mod tests {
         assert!(tidy([b"cloudbase_session=garbage".as_slice()].into_iter()).dropped_session);
         assert!(!tidy([good.as_bytes()].into_iter()).dropped_session);
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Cookie headers made of our name, ids of the right and wrong shapes, separators and
+        /// stray bytes, or any bytes at all.
+        fn cookie_header() -> impl Strategy<Value = Vec<u8>> {
+            let pair = prop_oneof![
+                "cloudbase_session=[A-Za-z0-9_-]{22}".prop_map(String::into_bytes),
+                "cloudbase_session=[A-Za-z0-9_=;,\\- ]{0,30}".prop_map(String::into_bytes),
+                "[a-z]{1,8}=[ -~]{0,12}".prop_map(String::into_bytes),
+                proptest::collection::vec(any::<u8>(), 0..16),
+            ];
+            proptest::collection::vec(pair, 0..6).prop_map(|pairs| pairs.join(&b"; "[..]))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(4096))]
+
+            #[test]
+            fn what_reaches_the_session_layer_is_clean(
+                headers in proptest::collection::vec(cookie_header(), 0..3),
+            ) {
+                let tidied = tidy(headers.iter().map(Vec::as_slice));
+                let prefix = format!("{COOKIE_NAME}=");
+                let Some(header) = tidied.header else {
+                    return Ok(());
+                };
+                // A valid header value: printable ASCII only.
+                prop_assert!(HeaderValue::from_bytes(&header).is_ok());
+                prop_assert!(header.iter().all(|b| (0x20..0x7f).contains(b)));
+                let text = String::from_utf8(header).expect("ASCII");
+                let ours: Vec<&str> = text
+                    .split("; ")
+                    .filter_map(|pair| pair.strip_prefix(prefix.as_str()))
+                    .collect();
+                prop_assert!(ours.len() <= 1, "{}", text);
+                for id in ours {
+                    prop_assert!(looks_like_id(id.as_bytes()), "{}", text);
+                }
+            }
+        }
+    }
 }

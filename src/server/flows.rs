@@ -8,6 +8,7 @@ use std::time::Duration;
 use tower_sessions::Session;
 
 use super::cloudbase::CloudbaseError;
+use super::guard::ClientAddress;
 use super::rate_limit::MAX_WRONG_CODES;
 use super::session::{self, PendingSms, SignedIn};
 use super::state::AppState;
@@ -87,6 +88,7 @@ pub async fn current_user(app: &AppState, session: &Session) -> Result<Option<Si
 pub async fn send_code(
     app: &AppState,
     session: &Session,
+    client: ClientAddress,
     request: SendCodeRequest,
 ) -> Result<SendCodeResponse, ApiError> {
     let phone = parse_phone(&request.phone)?;
@@ -96,13 +98,13 @@ pub async fn send_code(
     let wire = phone.e164_spaced();
     let now = app.clock.now_secs();
     app.sms_limiter
-        .try_send(&wire, now)
+        .try_send(&wire, client.0, now)
         .map_err(ApiError::too_many_requests)?;
 
     let sent = match app.cloudbase.send_verification(&wire).await {
         Ok(sent) => sent,
         Err(err) => {
-            app.sms_limiter.undo(&wire, now);
+            app.sms_limiter.undo(&wire, client.0, now);
             tracing::warn!(phone = %phone, error = %err, "SMS send failed");
             return Err(from_cloudbase(&err, Step::Send));
         }

@@ -4,14 +4,18 @@
 //! - answers API calls without a session with 401 JSON, never a redirect,
 //! - sends signed-in people away from guest-only pages (302 to `/`),
 //! - refuses state-changing calls from other origins (403 JSON),
-//! - marks every answer that depends on the session `Cache-Control: private, no-store`.
+//! - marks every answer that depends on the session `Cache-Control: private, no-store`,
+//! - gives every 429 a `Retry-After` header with the wait its JSON body names,
+//! - tells the handlers the client's address ([`ClientAddress`]) for the per-address limits.
 //!
 //! Assets and public routes pass untouched. Server functions check the session again themselves.
 
+use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 
-use axum::extract::{Request, State};
-use axum::http::header::{CACHE_CONTROL, HOST, LOCATION, ORIGIN};
+use axum::body::{to_bytes, Body};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, HOST, LOCATION, ORIGIN, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -43,12 +47,46 @@ fn classify(method: &Method, path: &str, path_and_query: &str) -> Target {
     Target::Page(access)
 }
 
+/// The address a request came from, as far as the app can tell: the connection's peer, or with
+/// `TRUST_PROXY=1` the last `X-Forwarded-For` entry. `None` when neither is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl ClientAddress {
+    fn of(app: &AppState, request: &Request) -> Self {
+        if app.config.trust_proxy {
+            return Self(last_forwarded_for(request.headers()));
+        }
+        Self(
+            request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(peer)| peer.ip()),
+        )
+    }
+}
+
+/// The last address in `X-Forwarded-For`: the one the trusted proxy itself added.
+fn last_forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
+    let last = headers.get_all("x-forwarded-for").iter().next_back()?;
+    last.to_str()
+        .ok()?
+        .rsplit(',')
+        .next()
+        .and_then(|a| a.trim().parse().ok())
+}
+
+/// The largest error body read to find its wait (our JSON errors are a few hundred bytes).
+const MAX_ERROR_BODY: usize = 16 * 1024;
+
 pub async fn guard(
     State(app): State<AppState>,
     session: Session,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
+    let client = ClientAddress::of(&app, &request);
+    request.extensions_mut().insert(client);
     let path = request.uri().path().to_owned();
     let path_and_query = request
         .uri()
@@ -70,11 +108,11 @@ pub async fn guard(
     let target = classify(request.method(), &path, &path_and_query);
     let response = match target {
         Target::Page(Access::Public) => return next.run(request).await,
-        Target::Api(Access::Public) => json_api(next.run(request).await),
+        Target::Api(Access::Public) => json_api(next.run(request).await).await,
         Target::Api(Access::Protected) | Target::Page(Access::Protected) => {
             match flows::current_user(&app, &session).await {
                 Ok(Some(_)) if matches!(target, Target::Api(_)) => {
-                    json_api(next.run(request).await)
+                    json_api(next.run(request).await).await
                 }
                 Ok(Some(_)) => next.run(request).await,
                 Ok(None) if matches!(target, Target::Api(_)) => {
@@ -150,8 +188,9 @@ fn redirect(location: &str) -> Response {
 }
 
 /// The API answers in JSON: an unknown path (which the app would render as its HTML 404 page) or
-/// a wrong method (an empty 405) gets our error body instead.
-fn json_api(response: Response) -> Response {
+/// a wrong method (an empty 405) gets our error body instead, and a 429 says its wait in
+/// `Retry-After` too.
+async fn json_api(response: Response) -> Response {
     let is_json = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
@@ -174,8 +213,34 @@ fn json_api(response: Response) -> Response {
             }
             answer
         }
+        StatusCode::TOO_MANY_REQUESTS if is_json => with_retry_after(response).await,
         _ => response,
     }
+}
+
+/// Copies `retry_after_secs` from a 429's JSON body (ours, or inside Dioxus' error envelope)
+/// into `Retry-After`.
+async fn with_retry_after(response: Response) -> Response {
+    if response.headers().contains_key(RETRY_AFTER) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_ERROR_BODY).await else {
+        return crate::server::json_error(&ApiError::too_many_requests(60));
+    };
+    let wait = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|body| {
+            let data = body.get("data").unwrap_or(&body);
+            data.get("retry_after_secs")
+                .or_else(|| body.get("retry_after_secs"))
+                .and_then(serde_json::Value::as_u64)
+        });
+    if let Some(wait) = wait {
+        parts.headers.insert(RETRY_AFTER, HeaderValue::from(wait));
+    }
+    parts.headers.remove(CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Answers that depend on the session must not be stored by browsers or proxies.

@@ -5,6 +5,7 @@ pub mod clock;
 pub mod cloudbase;
 pub mod config;
 pub mod cookies;
+pub mod csp;
 pub mod flows;
 pub mod guard;
 pub mod rate_limit;
@@ -16,10 +17,10 @@ pub mod wechat;
 
 pub use clock::Clock;
 pub use config::{Backend, Config, ConfigError, SessionDb};
-pub use startup::{build_state, router, Server};
+pub use startup::{build_state, router, serve, Server};
 pub use state::AppState;
 
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 
@@ -32,5 +33,8 @@ pub fn json_error(err: &ApiError) -> Response {
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    if let Some(wait) = err.retry_after_secs {
+        headers.insert(RETRY_AFTER, HeaderValue::from(wait));
+    }
     response
 }

@@ -12,6 +12,7 @@ use tower_sessions_sqlx_store::SqliteStore;
 use super::clock::Clock;
 use super::cloudbase::CloudbaseClient;
 use super::config::{Backend, Config};
+use super::csp::PagePolicy;
 use super::guard::guard;
 use super::session;
 use super::state::AppState;
@@ -30,16 +31,18 @@ pub enum StartupError {
 pub struct Server {
     pub state: AppState,
     sessions: SessionManagerLayer<SqliteStore>,
+    page_policy: PagePolicy,
 }
 
 /// Builds everything that must live as long as the process.
 pub async fn build_state(config: Config, clock: Clock) -> Result<Server, StartupError> {
-    let (cloudbase, embedded_stub) = match &config.backend {
+    let (cloudbase, embedded_stub, page_policy) = match &config.backend {
         Backend::Remote { api_url, env_id } => {
             tracing::info!(api_url = %api_url, "using CloudBase at the configured address");
             (
                 CloudbaseClient::new(api_url.clone(), env_id, config.cloudbase_timeout),
                 None,
+                PagePolicy::new(api_url),
             )
         }
         Backend::Embedded => {
@@ -55,17 +58,19 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<Server, Startup
                 "no CLOUDBASE_ENV_ID set: using the built-in CloudBase stub at {}",
                 stub.uri()
             );
-            let client = CloudbaseClient::new(
-                stub.uri().parse()?,
-                &stub.env_id(),
-                config.cloudbase_timeout,
-            );
-            (client, Some(stub))
+            let stub_url: url::Url = stub.uri().parse()?;
+            let client =
+                CloudbaseClient::new(stub_url.clone(), &stub.env_id(), config.cloudbase_timeout);
+            (client, Some(stub), PagePolicy::new(&stub_url))
         }
     };
     let sessions = session::layer(&config).await?;
     let state = AppState::new(config, cloudbase, clock, embedded_stub);
-    Ok(Server { state, sessions })
+    Ok(Server {
+        state,
+        sessions,
+        page_policy,
+    })
 }
 
 /// The whole app: Dioxus pages and server functions, the health check, and the layers. The
@@ -88,7 +93,7 @@ pub fn router(server: &Server) -> Router {
         .layer(Extension(server.state.clone()))
         .layer(server.sessions.clone())
         .layer(axum::middleware::from_fn(super::cookies::tidy_cookies));
-    let app = with_security_headers(app);
+    let app = with_security_headers(app, server.page_policy.clone());
     if server.state.config.bench_ceiling {
         // Added after the layers, so it runs without any of them: the benchmark's ceiling.
         app.route("/__bench/ceiling", get(|| async { "ok" }))
@@ -97,15 +102,30 @@ pub fn router(server: &Server) -> Router {
     }
 }
 
-/// Headers every answer carries: no framing (clickjacking), no MIME sniffing, and no full URLs
-/// (with their query strings) leaked to other sites in `Referer`.
-fn with_security_headers(router: Router) -> Router {
+/// Serves the app on `listener` until `shutdown` completes, as the release server does. Each
+/// request carries its peer's address ([`axum::extract::ConnectInfo`]) for the per-address SMS
+/// limit; requests in flight finish before this returns.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    server: &Server,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(server).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Headers every answer carries: a Content-Security-Policy (pages: a per-answer nonce), no
+/// framing (clickjacking), no MIME sniffing, and no full URLs (with their query strings) leaked
+/// to other sites in `Referer`.
+fn with_security_headers(router: Router, policy: PagePolicy) -> Router {
     use axum::http::{header, HeaderValue};
     use tower_http::set_header::SetResponseHeaderLayer as Set;
     router
-        .layer(Set::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("frame-ancestors 'none'"),
+        .layer(axum::middleware::from_fn_with_state(
+            policy,
+            super::csp::content_security_policy,
         ))
         .layer(Set::overriding(
             header::X_FRAME_OPTIONS,

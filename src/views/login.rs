@@ -105,9 +105,12 @@ pub fn Login(query: LoginQuery) -> Element {
             };
             match verify_code(ApiJson(request)).await {
                 // A full page load of exactly the return address (query included), rendered
-                // by the server with the new session.
+                // by the server with the new session; sanitised here too, so that the browser
+                // never leaves the site whatever the answer says.
                 Ok(done) => {
-                    navigator.replace(NavigationTarget::<Route>::External(done.redirect));
+                    navigator.replace(NavigationTarget::<Route>::External(sanitize_from(
+                        &done.redirect,
+                    )));
                 }
                 Err(err) => {
                     error.set(Some(err.message));

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
-use cloudbase_login::server::{build_state, router, Backend, Clock, Config, SessionDb};
+use cloudbase_login::server::{build_state, serve, Backend, Clock, Config, SessionDb};
 use mock_cloudbase::MockCloudbase;
 use reqwest::header::{HeaderMap, ORIGIN, SET_COOKIE};
 use reqwest::{Response, StatusCode};
@@ -17,7 +17,9 @@ pub struct TestApp {
     pub address: String,
     /// One browser: a cookie jar, no redirects followed.
     pub browser: reqwest::Client,
-    jar: Arc<reqwest::cookie::Jar>,
+    jar: Arc<RecordingJar>,
+    /// Every session id the app gave to any of this test's browsers.
+    session_ids: Arc<Mutex<Vec<String>>>,
     pub stub: MockCloudbase,
     pub clock: Clock,
     _task: AbortOnDrop,
@@ -55,27 +57,33 @@ pub async fn spawn_app_on(stub: MockCloudbase, adjust: impl FnOnce(&mut Config))
     let server = build_state(config, clock.clone())
         .await
         .expect("the app starts");
-    let app = router(&server);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a free port");
     let address = format!("http://{}", listener.local_addr().expect("bound"));
     let task = tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("the app serves");
+        serve(listener, &server, std::future::pending())
+            .await
+            .expect("the app serves");
     });
-    let (browser, jar) = new_browser();
+    let session_ids = Arc::default();
+    let (browser, jar) = new_browser(&session_ids);
     TestApp {
         address,
         browser,
         jar,
+        session_ids,
         stub,
         clock,
         _task: AbortOnDrop(task),
     }
 }
 
-fn new_browser() -> (reqwest::Client, Arc<reqwest::cookie::Jar>) {
-    let jar = Arc::new(reqwest::cookie::Jar::default());
+fn new_browser(session_ids: &Arc<Mutex<Vec<String>>>) -> (reqwest::Client, Arc<RecordingJar>) {
+    let jar = Arc::new(RecordingJar {
+        jar: reqwest::cookie::Jar::default(),
+        session_ids: session_ids.clone(),
+    });
     let client = reqwest::Client::builder()
         .cookie_provider(jar.clone())
         .redirect(reqwest::redirect::Policy::none())
@@ -100,10 +108,14 @@ fn init() {
             .expect("a page template");
             std::env::set_var("DIOXUS_PUBLIC_PATH", &public);
         }
-        // Every log line of the whole run is kept, so tests can prove what never appears in them.
+        // Every log line of the whole run is kept, so tests can prove what never appears in them
+        // (without timestamps, whose digits would only blur the search).
         let _ = tracing_subscriber::fmt()
-            .with_env_filter("debug,hyper=info,h2=info,reqwest=info,sqlx=warn,wiremock=info")
+            .with_env_filter(
+                "debug,hyper=info,h2=info,reqwest=info,sqlx=warn,wiremock=info,cookie_store=info",
+            )
             .with_writer(|| LogBuffer)
+            .without_time()
             .with_ansi(false)
             .try_init();
     });
@@ -230,8 +242,147 @@ impl TestApp {
 
     /// Another browser on the same app: an empty cookie jar.
     pub fn other_browser(&self) -> reqwest::Client {
-        new_browser().0
+        new_browser(&self.session_ids).0
     }
+}
+
+/// A browser's cookie jar that also notes every session id it is given, so that the logs can be
+/// searched for them.
+struct RecordingJar {
+    jar: reqwest::cookie::Jar,
+    session_ids: Arc<Mutex<Vec<String>>>,
+}
+
+impl reqwest::cookie::CookieStore for RecordingJar {
+    fn set_cookies(
+        &self,
+        cookie_headers: &mut dyn Iterator<Item = &reqwest::header::HeaderValue>,
+        url: &url::Url,
+    ) {
+        let headers: Vec<_> = cookie_headers.cloned().collect();
+        {
+            let mut ids = self.session_ids.lock().unwrap_or_else(|e| e.into_inner());
+            for header in &headers {
+                let id = header
+                    .to_str()
+                    .ok()
+                    .and_then(|v| v.strip_prefix("cloudbase_session="))
+                    .and_then(|v| v.split(';').next())
+                    .filter(|id| !id.is_empty());
+                if let Some(id) = id {
+                    ids.push(id.to_owned());
+                }
+            }
+        }
+        self.jar.set_cookies(&mut headers.iter(), url);
+    }
+
+    fn cookies(&self, url: &url::Url) -> Option<reqwest::header::HeaderValue> {
+        self.jar.cookies(url)
+    }
+}
+
+impl TestApp {
+    /// The secrets this test's app handled: session ids, and what the app sent to CloudBase
+    /// (codes, verification and provider tokens, access and refresh tokens, OAuth states, full
+    /// phone numbers).
+    fn secrets(&self) -> Vec<String> {
+        let mut secrets = self
+            .session_ids
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for call in self.stub.calls() {
+            if let Some(auth) = call.header("authorization") {
+                secrets.push(auth.trim_start_matches("Bearer ").to_owned());
+            }
+            for (key, value) in
+                url::form_urlencoded::parse(call.query.as_deref().unwrap_or("").as_bytes())
+            {
+                if matches!(key.as_ref(), "state" | "code") {
+                    secrets.push(value.into_owned());
+                }
+            }
+            if let Some(body) = call.body.as_object() {
+                for (key, value) in body {
+                    let secret = matches!(
+                        key.as_str(),
+                        "verification_code"
+                            | "verification_token"
+                            | "refresh_token"
+                            | "access_token"
+                            | "provider_token"
+                            | "provider_code"
+                            | "code"
+                            | "phone_number"
+                            | "token"
+                    );
+                    if let (true, Some(value)) = (secret, value.as_str()) {
+                        secrets.push(value.to_owned());
+                    }
+                }
+            }
+        }
+        secrets.retain(|s| s.len() >= 6);
+        secrets.sort();
+        secrets.dedup();
+        secrets
+    }
+}
+
+/// At the end of every test, the whole run's logs so far are searched for this test's secrets,
+/// and for anything shaped like a token or a full mainland phone number.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let logs = logs();
+        for secret in self.secrets() {
+            // A phone number in its wire form leaks as its 11 national digits too.
+            let needle = secret.strip_prefix("+86 ").unwrap_or(&secret);
+            if let Some(line) = logs.lines().find(|line| contains_standalone(line, needle)) {
+                panic!(
+                    "a secret ({}…) is in the logs: {}",
+                    needle.chars().take(3).collect::<String>(),
+                    line.replace(needle, "<secret>")
+                );
+            }
+        }
+        if let Some(line) = logs.lines().find(|line| leaks_by_shape(line)) {
+            panic!("a log line holds a token or a full phone number: {line}");
+        }
+    }
+}
+
+/// `needle` occurs in `haystack` not as part of a longer run of digits (a short numeric code
+/// inside a longer number is no leak).
+fn contains_standalone(haystack: &str, needle: &str) -> bool {
+    let digits = needle.bytes().all(|b| b.is_ascii_digit());
+    haystack.match_indices(needle).any(|(at, _)| {
+        if !digits {
+            return true;
+        }
+        let before = haystack[..at].bytes().next_back();
+        let after = haystack[at + needle.len()..].bytes().next();
+        !before.is_some_and(|b| b.is_ascii_digit()) && !after.is_some_and(|b| b.is_ascii_digit())
+    })
+}
+
+/// A JWT (`eyJ…` with a dot) or eleven digits standing alone (not inside a longer word, such as
+/// a hex id) that form a mainland mobile number.
+fn leaks_by_shape(line: &str) -> bool {
+    let jwt = line.match_indices("eyJ").any(|(at, _)| {
+        let rest = &line[at..];
+        let run = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+            .unwrap_or(rest.len());
+        run > 20 && rest[..run].contains('.')
+    });
+    let phone = line.split(|c: char| !c.is_ascii_alphanumeric()).any(|run| {
+        run.len() == 11 && run.starts_with('1') && (b'3'..=b'9').contains(&run.as_bytes()[1])
+    });
+    jwt || phone
 }
 
 /// Every `Set-Cookie` for the session cookie in a response.
@@ -243,6 +394,16 @@ pub fn session_set_cookies(headers: &HeaderMap) -> Vec<String> {
         .filter(|v| v.starts_with("cloudbase_session="))
         .map(str::to_owned)
         .collect()
+}
+
+/// The seconds a `Retry-After` header asks for; the test fails without one.
+pub fn retry_after(response: &Response) -> u64 {
+    response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After header in seconds")
 }
 
 pub fn location(response: &Response) -> String {

@@ -3,6 +3,7 @@
 
 mod guard;
 mod helpers;
+mod hostile;
 mod session;
 mod sms_login;
 mod wechat;

@@ -95,6 +95,30 @@ async fn a_deep_link_comes_back_to_exactly_that_address_after_sign_in() {
 }
 
 #[tokio::test]
+async fn hostile_return_addresses_end_on_this_site() {
+    let (app, browser) = start().await;
+    for raw in [
+        "%2F%2Fevil.example",
+        "https%3A%2F%2Fevil.example",
+        "%2F%5Cevil.example",
+        "javascript%3Aalert(document.domain)",
+        "%2F%09%2Fevil.example",
+    ] {
+        browser.open(&app.url(&format!("/login?from={raw}"))).await;
+        sign_in_with_sms(&app, &browser).await;
+        browser.wait_for_path(&app, "/").await;
+        browser.wait_for_text("#welcome", "Welcome, ").await;
+        browser.assert_clean_console(raw).await;
+
+        // Signed out again, and past the wait before the next code.
+        browser.wait_until_enabled("#sign-out").await;
+        browser.click("#sign-out").await;
+        browser.wait_for_path(&app, "/login").await;
+        app.advance_clock(std::time::Duration::from_secs(61));
+    }
+}
+
+#[tokio::test]
 async fn signing_out_lands_on_login_and_back_does_not_show_the_welcome_page() {
     let (app, browser) = start().await;
     browser.open(&app.url("/login")).await;
