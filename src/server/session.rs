@@ -5,10 +5,11 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session_store::ExpiredDeletion;
-use tower_sessions::{Expiry, Session, SessionManagerLayer};
+use tower_sessions::{CachingSessionStore, Expiry, Session, SessionManagerLayer};
+use tower_sessions_moka_store::MokaStore;
 use tower_sessions_sqlx_store::SqliteStore;
 
 use super::cloudbase::{Credentials, UserInfo};
@@ -23,6 +24,14 @@ pub const SIGNED_IN_TTL: time::Duration = time::Duration::days(30);
 pub const PENDING_TTL: time::Duration = time::Duration::minutes(15);
 /// How often expired sessions are deleted from the store.
 pub const CLEANUP_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+/// How many sessions the in-memory cache in front of SQLite holds (a record is 1–2 KiB); the
+/// least used fall back to SQLite.
+pub const CACHED_SESSIONS: u64 = 4096;
+
+/// Where sessions live: SQLite, so that a restart keeps people signed in, behind an in-memory
+/// cache that every write goes through, so that a page view reads no file. The cache assumes one
+/// app process per session database.
+pub type Store = CachingSessionStore<MokaStore, SqliteStore>;
 
 const SIGNED_IN_KEY: &str = "signed_in";
 const PENDING_SMS_KEY: &str = "pending_sms";
@@ -204,13 +213,18 @@ pub async fn store_pending_sms(
 }
 
 /// The session store and its layer, as the configuration says.
-pub async fn layer(config: &Config) -> Result<SessionManagerLayer<SqliteStore>, sqlx::Error> {
+pub async fn layer(config: &Config) -> Result<SessionManagerLayer<Store>, sqlx::Error> {
     let options = match &config.session_db {
         // One connection: every connection to `:memory:` would be a database of its own.
         SessionDb::Memory => SqliteConnectOptions::from_str("sqlite::memory:")?,
+        // Write-ahead logging: a sign-in's write does not block other connections' reads, and
+        // `NORMAL` sync is durable across a crash of the app (only a power cut may lose the
+        // last sign-ins).
         SessionDb::File(path) => SqliteConnectOptions::new()
             .filename(path)
-            .create_if_missing(true),
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal),
     };
     let max_connections = match config.session_db {
         SessionDb::Memory => 1,
@@ -224,11 +238,14 @@ pub async fn layer(config: &Config) -> Result<SessionManagerLayer<SqliteStore>, 
     store.migrate().await?;
     // Abandoned sessions (a code requested and never used) are deleted, not kept forever.
     tokio::spawn(store.clone().continuously_delete_expired(CLEANUP_EVERY));
-    Ok(SessionManagerLayer::new(store)
-        .with_name(COOKIE_NAME)
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(config.secure_cookies())
-        .with_path("/")
-        .with_expiry(Expiry::OnSessionEnd))
+    let cache = MokaStore::new(Some(CACHED_SESSIONS));
+    Ok(
+        SessionManagerLayer::new(CachingSessionStore::new(cache, store))
+            .with_name(COOKIE_NAME)
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(config.secure_cookies())
+            .with_path("/")
+            .with_expiry(Expiry::OnSessionEnd),
+    )
 }

@@ -7,7 +7,6 @@ use axum::{Extension, Json, Router};
 use mock_cloudbase::MockCloudbase;
 use serde_json::{json, Value};
 use tower_sessions::SessionManagerLayer;
-use tower_sessions_sqlx_store::SqliteStore;
 
 use super::clock::Clock;
 use super::cloudbase::CloudbaseClient;
@@ -30,7 +29,7 @@ pub enum StartupError {
 #[derive(Clone)]
 pub struct Server {
     pub state: AppState,
-    sessions: SessionManagerLayer<SqliteStore>,
+    sessions: SessionManagerLayer<session::Store>,
     page_policy: PagePolicy,
 }
 
