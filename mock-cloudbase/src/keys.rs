@@ -42,8 +42,8 @@ pub(crate) struct SigningKeys {
 }
 
 impl SigningKeys {
-    /// The process's key, made on first use. Slow the first time (an RSA prime search): call it off the async
-    /// threads.
+    /// The process's key, made on first use; a caller that comes while another thread makes it waits for that
+    /// one. Slow the first time (an RSA prime search): the stub starts it on a thread of its own.
     pub fn for_process() -> Arc<SigningKeys> {
         static KEYS: OnceLock<Arc<SigningKeys>> = OnceLock::new();
         Arc::clone(KEYS.get_or_init(|| Arc::new(SigningKeys::generate())))

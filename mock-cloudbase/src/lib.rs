@@ -171,16 +171,14 @@ impl MockCloudbaseBuilder {
         self
     }
 
-    /// Makes the signing key and starts serving. Needs a Tokio runtime (wiremock's requirement).
+    /// Starts serving; the signing key is made in the background. Needs a Tokio runtime (wiremock's requirement).
     ///
     /// # Panics
-    /// If the listener cannot be used or the key cannot be made: both mean a broken machine, not bad input.
+    /// If the listener cannot be used (a broken machine, not bad input).
     pub async fn start(self) -> MockCloudbase {
-        // The first stub of a process makes the key, an RSA prime search that takes a moment: keep it off the
-        // async worker.
-        let keys = tokio::task::spawn_blocking(keys::SigningKeys::for_process)
-            .await
-            .expect("RSA key generation does not panic");
+        // The first stub of a process makes the key, an RSA prime search that takes a moment: on a thread of its
+        // own, while the stub starts serving. Nothing needs the key before the first token is issued.
+        std::thread::spawn(keys::SigningKeys::for_process);
         let builder = match self.listener {
             Some(listener) => MockServer::builder().listener(listener),
             None => MockServer::builder(),
@@ -196,7 +194,7 @@ impl MockCloudbaseBuilder {
             refresh_token_ttl: self.refresh_token_ttl,
             disabled: HashSet::new(),
         };
-        let shared = Arc::new(Shared::new(config, keys, server.uri()));
+        let shared = Arc::new(Shared::new(config, server.uri()));
         Mock::given(any())
             .respond_with(api::Router::new(Arc::clone(&shared)))
             .with_priority(ROUTER_PRIORITY)

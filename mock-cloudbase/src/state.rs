@@ -639,20 +639,25 @@ pub(crate) type SmsListener = Arc<dyn Fn(&SmsSent) + Send + Sync>;
 /// What the router and the `MockCloudbase` handles share.
 pub(crate) struct Shared {
     pub state: Mutex<State>,
-    pub keys: Arc<SigningKeys>,
     /// `http://127.0.0.1:PORT`, for URLs the stub hands out (the QR page, avatars).
     pub base_uri: String,
     sms_listeners: RwLock<Vec<SmsListener>>,
 }
 
 impl Shared {
-    pub fn new(config: Config, keys: Arc<SigningKeys>, base_uri: String) -> Shared {
+    pub fn new(config: Config, base_uri: String) -> Shared {
         Shared {
             state: Mutex::new(State::new(config)),
-            keys,
             base_uri,
             sms_listeners: RwLock::new(Vec::new()),
         }
+    }
+
+    /// The signing key. [`crate::MockCloudbaseBuilder::start`] begins making it in the background, so
+    /// that a stub (and an app embedding one) serves at once; a token issued before it is ready
+    /// waits for it, once per process.
+    pub fn keys(&self) -> Arc<SigningKeys> {
+        SigningKeys::for_process()
     }
 
     pub fn add_sms_listener(&self, listener: SmsListener) {

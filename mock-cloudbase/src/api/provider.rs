@@ -185,5 +185,5 @@ pub(crate) fn sign_in(shared: &Shared, request: &Request) -> Result<Value, ApiEr
             Some(identity.openid),
         ),
     };
-    state.sign_in(&shared.keys, &sub, choices::WECHAT_PROVIDER_ID)
+    state.sign_in(&shared.keys(), &sub, choices::WECHAT_PROVIDER_ID)
 }

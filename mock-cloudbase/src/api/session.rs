@@ -43,7 +43,7 @@ pub(crate) fn sign_in(shared: &Shared, request: &Request) -> Result<Value, ApiEr
                 ),
             )
         })?;
-    let credentials = state.sign_in(&shared.keys, &sub, choices::PHONE_PROVIDER_TYPE)?;
+    let credentials = state.sign_in(&shared.keys(), &sub, choices::PHONE_PROVIDER_TYPE)?;
     spend_verification_token(&mut state, &body.verification_token);
     Ok(credentials)
 }
@@ -73,7 +73,7 @@ pub(crate) fn sign_up(shared: &Shared, request: &Request) -> Result<Value, ApiEr
     }
     let name = choices::default_phone_user_name(phone::national_part(&phone));
     let sub = state.create_user(Some(phone), name, None, None);
-    let credentials = state.sign_in(&shared.keys, &sub, choices::PHONE_PROVIDER_TYPE)?;
+    let credentials = state.sign_in(&shared.keys(), &sub, choices::PHONE_PROVIDER_TYPE)?;
     spend_verification_token(&mut state, &body.verification_token);
     Ok(credentials)
 }
@@ -131,7 +131,7 @@ pub(crate) fn refresh(shared: &Shared, request: &Request) -> Result<Value, ApiEr
             )));
         }
     }
-    state.refresh(&shared.keys, &refresh_token)
+    state.refresh(&shared.keys(), &refresh_token)
 }
 
 #[derive(Deserialize)]
@@ -173,5 +173,5 @@ pub(crate) fn introspect(shared: &Shared, request: &Request) -> Result<Value, Ap
 
 /// `GET /auth/v1/certs`: the JWKS of the access-token signing key.
 pub(crate) fn certs(shared: &Shared, _request: &Request) -> Result<Value, ApiError> {
-    Ok(shared.keys.jwks().clone())
+    Ok(shared.keys().jwks().clone())
 }
