@@ -4,14 +4,31 @@
 
 use dioxus::prelude::*;
 
-use crate::auth::current_user;
+use crate::auth::{current_user, ApiError, Profile};
 use crate::route::Route;
+
+/// The signed-in person as [`SignedInOnly`] read them for this page: the pages inside the layout
+/// take the profile from here rather than asking the server a second time (one server call and
+/// one copy of the profile in the page's hydration data, not two).
+#[derive(Clone, Copy)]
+pub struct CurrentUser(pub Resource<Result<Option<Profile>, ApiError>>);
+
+impl CurrentUser {
+    /// The profile; `None` until the answer is in, or when nobody is signed in.
+    pub fn profile(&self) -> Option<Profile> {
+        match &*self.0.read() {
+            Some(Ok(Some(profile))) => Some(profile.clone()),
+            _ => None,
+        }
+    }
+}
 
 /// Wraps [`crate::route::Access::Protected`] routes: without a signed-in person, go to the login
 /// page with a way back.
 #[component]
 pub fn SignedInOnly() -> Element {
     let user = use_server_future(current_user)?;
+    use_context_provider(|| CurrentUser(user));
     let route = use_route::<Route>();
     let navigator = navigator();
     let answer = user.read().clone();

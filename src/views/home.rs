@@ -2,24 +2,21 @@
 
 use dioxus::prelude::*;
 
+use super::guards::CurrentUser;
 use super::use_hydrated;
-use crate::auth::{get_profile, sign_out, Profile};
+use crate::auth::{sign_out, Profile};
 use crate::route::Route;
 
+/// Rendered only inside [`super::SignedInOnly`], which shows it once someone is signed in.
 #[component]
 pub fn Home() -> Element {
-    let profile = use_server_future(get_profile)?;
-    let answer = profile.read().clone();
+    let user = use_context::<CurrentUser>();
     rsx! {
         document::Title { "Welcome" }
         main { class: "page",
             section { class: "card",
-                match answer {
-                    Some(Ok(profile)) => rsx! { Welcome { profile } },
-                    Some(Err(err)) => rsx! {
-                        h1 { "Something went wrong" }
-                        p { class: "message error", role: "alert", "{err.message}" }
-                    },
+                match user.profile() {
+                    Some(profile) => rsx! { Welcome { profile } },
                     None => rsx! { p { class: "muted", "Loading…" } },
                 }
             }
