@@ -3,7 +3,7 @@
 use dioxus::prelude::*;
 
 use super::guards::CurrentUser;
-use super::use_hydrated;
+use super::{use_hydrated, PageTitle};
 use crate::auth::{sign_out, Profile};
 use crate::route::Route;
 
@@ -12,7 +12,7 @@ use crate::route::Route;
 pub fn Home() -> Element {
     let user = use_context::<CurrentUser>();
     rsx! {
-        document::Title { "Welcome" }
+        PageTitle { text: "Welcome" }
         main { class: "page",
             section { class: "card",
                 match user.profile() {

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use dioxus::prelude::*;
 
-use super::use_hydrated;
+use super::{use_hydrated, PageTitle};
 use crate::auth::{
     encode_query_value, sanitize_from, send_code, verify_code, ApiJson, Phone, SendCodeRequest,
     VerifyCodeRequest, HOME,
@@ -131,7 +131,7 @@ pub fn Login(query: LoginQuery) -> Element {
     };
 
     rsx! {
-        document::Title { "Sign in" }
+        PageTitle { text: "Sign in" }
         main { class: "page",
             section { class: "card", "aria-labelledby": "title",
                 h1 { id: "title", "Sign in" }

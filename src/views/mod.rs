@@ -20,3 +20,24 @@ pub fn use_hydrated() -> Signal<bool> {
     use_effect(move || ready.set(true));
     ready
 }
+
+/// The page's `<title>`. The server writes it into the page with Dioxus' `document::Title`; in
+/// the browser that component would set it by evaluating a string of JavaScript, which the
+/// pages' Content-Security-Policy forbids (no `'unsafe-eval'`), so the browser sets it through
+/// the DOM instead (it matters after client-side navigation between pages).
+#[component]
+pub fn PageTitle(text: &'static str) -> Element {
+    #[cfg(all(feature = "web", not(feature = "server")))]
+    {
+        use_hook(move || {
+            if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+                document.set_title(text);
+            }
+        });
+        rsx! {}
+    }
+    #[cfg(not(all(feature = "web", not(feature = "server"))))]
+    rsx! {
+        document::Title { "{text}" }
+    }
+}

@@ -2,6 +2,8 @@
 
 use dioxus::prelude::*;
 
+use super::PageTitle;
+
 #[component]
 pub fn NotFound(segments: Vec<String>) -> Element {
     #[cfg(feature = "server")]
@@ -11,7 +13,7 @@ pub fn NotFound(segments: Vec<String>) -> Element {
     );
     let _ = segments;
     rsx! {
-        document::Title { "Page not found" }
+        PageTitle { text: "Page not found" }
         main { class: "page",
             section { class: "card",
                 h1 { "Page not found" }
