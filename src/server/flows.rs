@@ -9,7 +9,6 @@ use tower_sessions::Session;
 
 use super::cloudbase::CloudbaseError;
 use super::guard::ClientAddress;
-use super::rate_limit::MAX_WRONG_CODES;
 use super::session::{self, PendingSms, SignedIn};
 use super::state::AppState;
 use crate::auth::{
@@ -152,18 +151,20 @@ pub async fn verify_code(
             )
         })?;
     let now = app.clock.now_secs();
-    if now >= pending.expires_at
-        || app.wrong_codes.count(&pending.verification_id) >= MAX_WRONG_CODES
-    {
+    if now >= pending.expires_at {
         return Err(ApiError::code_expired());
     }
+    let Some(code_try) = app
+        .wrong_codes
+        .start(&pending.verification_id, pending.expires_at, now)
+    else {
+        return Err(ApiError::code_expired());
+    };
 
     let token = match app.cloudbase.verify(&pending.verification_id, code).await {
         Ok(token) => token,
         Err(err) if err.code() == Some("invalid_verification_code") => {
-            let left = app
-                .wrong_codes
-                .record(&pending.verification_id, pending.expires_at, now);
+            let left = code_try.wrong();
             tracing::info!(phone = %phone, tries_left = left, "wrong SMS code");
             return Err(ApiError::wrong_code(left));
         }

@@ -187,35 +187,93 @@ mod tests {
 /// Wrong codes allowed per verification before the app stops asking CloudBase.
 pub const MAX_WRONG_CODES: u32 = 5;
 
-/// Wrong codes per verification id, kept in memory (a verification lives 10 minutes), so that a
-/// failed try changes nothing in the session and sets no cookie.
+/// Tries at the code of each verification id, kept in memory (a verification lives 10 minutes),
+/// so that a failed try changes nothing in the session and sets no cookie. A try counts from the
+/// moment it starts: requests sent side by side cannot get more than [`MAX_WRONG_CODES`] codes
+/// to CloudBase between them.
 #[derive(Default)]
 pub struct WrongCodes {
-    counts: Mutex<HashMap<String, (u32, u64)>>,
+    counts: Mutex<HashMap<String, Tries>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Tries {
+    wrong: u32,
+    /// Tries whose answer from CloudBase is not in yet.
+    checking: u32,
+    expires_at: u64,
+}
+
+impl Tries {
+    fn left(&self) -> u32 {
+        MAX_WRONG_CODES.saturating_sub(self.wrong + self.checking)
+    }
+}
+
+/// One try at a code, counted against the limit until it ends: kept as wrong by
+/// [`CodeTry::wrong`], given back when dropped otherwise (right code, or CloudBase unreachable).
+#[must_use]
+pub struct CodeTry<'a> {
+    owner: &'a WrongCodes,
+    verification_id: String,
+    open: bool,
 }
 
 impl WrongCodes {
-    /// Wrong tries so far for `verification_id`.
-    pub fn count(&self, verification_id: &str) -> u32 {
-        let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        counts.get(verification_id).map_or(0, |(n, _)| *n)
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Tries>> {
+        self.counts.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Records one more wrong try and returns the tries left.
-    pub fn record(&self, verification_id: &str, expires_at: u64, now: u64) -> u32 {
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+    /// Starts a try at `verification_id`'s code, or `None` when the wrong tries so far and those
+    /// under way leave none.
+    pub fn start(&self, verification_id: &str, expires_at: u64, now: u64) -> Option<CodeTry<'_>> {
+        let mut counts = self.lock();
         if counts.len() > PRUNE_ABOVE {
-            counts.retain(|_, (_, expires)| now < *expires);
+            counts.retain(|_, tries| now < tries.expires_at || tries.checking > 0);
         }
-        let entry = counts
-            .entry(verification_id.to_owned())
-            .or_insert((0, expires_at));
-        entry.0 += 1;
-        MAX_WRONG_CODES.saturating_sub(entry.0)
+        let tries = counts.entry(verification_id.to_owned()).or_insert(Tries {
+            wrong: 0,
+            checking: 0,
+            expires_at,
+        });
+        if tries.left() == 0 {
+            return None;
+        }
+        tries.checking += 1;
+        Some(CodeTry {
+            owner: self,
+            verification_id: verification_id.to_owned(),
+            open: true,
+        })
     }
 
     pub fn forget(&self, verification_id: &str) {
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        counts.remove(verification_id);
+        self.lock().remove(verification_id);
+    }
+}
+
+impl CodeTry<'_> {
+    /// The code was wrong: the try stays counted. Returns the tries left.
+    pub fn wrong(mut self) -> u32 {
+        self.open = false;
+        let mut counts = self.owner.lock();
+        match counts.get_mut(&self.verification_id) {
+            Some(tries) => {
+                tries.checking = tries.checking.saturating_sub(1);
+                tries.wrong += 1;
+                tries.left()
+            }
+            None => 0,
+        }
+    }
+}
+
+impl Drop for CodeTry<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            if let Some(tries) = self.owner.lock().get_mut(&self.verification_id) {
+                tries.checking = tries.checking.saturating_sub(1);
+            }
+        }
     }
 }

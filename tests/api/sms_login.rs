@@ -158,6 +158,43 @@ async fn a_wrong_code_says_how_many_tries_are_left_and_five_end_the_code() {
 }
 
 #[tokio::test]
+async fn wrong_codes_sent_side_by_side_get_no_more_than_five_tries_to_cloudbase() {
+    let app = spawn_app().await;
+    app.send_code(PHONE).await;
+    let wrong = if app.code_for(PHONE) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    // CloudBase answers slowly, as over a real network, so that all the tries are under way at
+    // once.
+    app.stub.fail_next(
+        Endpoint::Verify,
+        20,
+        Fault::Delay(Duration::from_millis(300)),
+    );
+    let before = app.stub.calls_to(Endpoint::Verify);
+
+    let answers = futures::future::join_all((0..20).map(|_| app.verify(PHONE, wrong, None))).await;
+
+    assert_eq!(
+        app.stub.calls_to(Endpoint::Verify) - before,
+        5,
+        "only five codes reach CloudBase"
+    );
+    let mut refused = 0;
+    for answer in answers {
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+        match api_error(answer).await["error"].as_str() {
+            Some("invalid_code") => {}
+            Some("code_expired") => refused += 1,
+            other => panic!("unexpected error {other:?}"),
+        }
+    }
+    assert_eq!(refused, 15);
+}
+
+#[tokio::test]
 async fn bad_phone_numbers_and_codes_are_refused_before_cloudbase_is_called() {
     let app = spawn_app().await;
     for phone in [
