@@ -142,9 +142,19 @@ pub async fn store_pending_wechat(
 }
 
 /// Takes the pending WeChat sign-in out of the session: a state is good for one callback only.
+/// A session with none pending is left untouched (a stray callback changes nothing); one with a
+/// pending sign-in keeps its life (30 days when signed in) as it is saved without it.
 pub async fn take_pending_wechat(
     session: &Session,
 ) -> Result<Option<PendingWechat>, tower_sessions::session::Error> {
+    if session
+        .get::<PendingWechat>(PENDING_WECHAT_KEY)
+        .await?
+        .is_none()
+    {
+        return Ok(None);
+    }
+    keep_expiry(session).await?;
     session.remove(PENDING_WECHAT_KEY).await
 }
 

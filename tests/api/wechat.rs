@@ -162,6 +162,11 @@ async fn a_callback_replayed_after_success_does_not_sign_anyone_in() {
     // The same URL again, in this browser and in another one.
     let again = app.browser.get(&callback).send().await.expect("answer");
     assert!(location(&again).contains("error=wechat_state"));
+    assert!(
+        session_set_cookies(again.headers()).is_empty(),
+        "the signed-in cookie is left as it was (its 30 days included)"
+    );
+    assert_eq!(app.get("/").await.status(), StatusCode::OK);
     let elsewhere = app
         .other_browser()
         .get(&callback)
@@ -171,6 +176,26 @@ async fn a_callback_replayed_after_success_does_not_sign_anyone_in() {
     assert!(location(&elsewhere).contains("error=wechat_state"));
     assert!(session_set_cookies(elsewhere.headers()).is_empty());
     assert_eq!(app.stub.calls_to(Endpoint::SignInWithProvider), 1);
+}
+
+#[tokio::test]
+async fn a_signed_in_person_who_cancels_a_wechat_sign_in_keeps_their_thirty_days() {
+    let app = spawn_app().await;
+    app.sign_in(PHONE).await;
+    let qr = app.start_wechat("/").await;
+    let callback = app.press_on_qr_page(&qr, "cancel").await;
+
+    let answer = app.browser.get(&callback).send().await.expect("answer");
+
+    assert!(location(&answer).contains("error=wechat_cancelled"));
+    let cookies = session_set_cookies(answer.headers());
+    assert_eq!(
+        cookies.len(),
+        1,
+        "the session is saved without the WeChat state"
+    );
+    assert!(cookies[0].contains("Max-Age=2592000"), "{}", cookies[0]);
+    assert_eq!(app.get("/").await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
