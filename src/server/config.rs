@@ -172,8 +172,8 @@ impl Config {
             public_url,
             sms_resend,
             cloudbase_timeout: DEFAULT_CLOUDBASE_TIMEOUT,
-            bench_ceiling: lookup("BENCH_CEILING").is_some_and(|v| v == "1"),
-            trust_proxy: lookup("TRUST_PROXY").is_some_and(|v| v == "1"),
+            bench_ceiling: parse_switch("BENCH_CEILING", lookup("BENCH_CEILING"))?,
+            trust_proxy: parse_switch("TRUST_PROXY", lookup("TRUST_PROXY"))?,
         })
     }
 
@@ -193,6 +193,24 @@ impl Config {
 
     pub fn sms_available(&self) -> bool {
         self.region == SHANGHAI
+    }
+}
+
+/// An on/off variable: unset, empty, `0`, `false`, `no` or `off` is off; `1`, `true`, `yes` or
+/// `on` is on; anything else is refused rather than quietly read as off.
+fn parse_switch(var: &'static str, raw: Option<String>) -> Result<bool, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(false);
+    };
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "" | "0" | "false" | "no" | "off" => Ok(false),
+        "1" | "true" | "yes" | "on" => Ok(true),
+        _ => Err(ConfigError {
+            var,
+            problem: format!(
+                "{raw:?} is neither on (1, true, yes, on) nor off (0, false, no, off)"
+            ),
+        }),
     }
 }
 
@@ -267,10 +285,24 @@ mod tests {
             ("SMS_RESEND_SECS", "5"),
             ("SESSION_DB", "/no/such/folder/sessions.db"),
             ("PUBLIC_URL", "https://x.example/app"),
+            ("TRUST_PROXY", "maybe"),
+            ("BENCH_CEILING", "2"),
         ] {
             let err = config(&[(var, value)]).expect_err(var);
             assert_eq!(err.var, var);
         }
+    }
+
+    #[test]
+    fn switches_read_the_usual_spellings_of_on_and_off() {
+        for (value, on) in [("1", true), ("yes", true), ("TRUE", true), ("on", true)]
+            .into_iter()
+            .chain([("0", false), ("no", false), ("false", false), ("", false)])
+        {
+            let c = config(&[("TRUST_PROXY", value)]).expect(value);
+            assert_eq!(c.trust_proxy, on, "{value:?}");
+        }
+        assert!(!config(&[]).expect("valid").trust_proxy);
     }
 
     #[test]
