@@ -1,4 +1,4 @@
-//! The "(our choice)" points of the CloudBase auth contract (`shared/cloudbase-auth-api.md`), in one place.
+//! The "(our choice)" points of the CloudBase auth contract (`docs/cloudbase-auth-api.md`), in one place.
 //!
 //! The public record of CloudBase is silent on these: statuses, error names and numbers, limits, lifetimes and
 //! profile defaults were fixed by this project. Keep every such decision here so that it can be corrected in one

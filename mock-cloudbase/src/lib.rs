@@ -1,7 +1,7 @@
 //! `mock-cloudbase`: a stateful stub of Tencent CloudBase's auth HTTP API (`/auth/v1/…`), in the spirit of the
 //! Firebase Auth Emulator.
 //!
-//! It serves the contract in `shared/cloudbase-auth-api.md`: SMS codes, sign-in and sign-up, WeChat QR login
+//! It serves the contract in `docs/cloudbase-auth-api.md`: SMS codes, sign-in and sign-up, WeChat QR login
 //! (with a fake QR page), RS256 access tokens with rotating refresh tokens, `user/me`, revoke, introspection and
 //! a JWKS. State lives in memory; time is a fake clock that tests can push forward; failures (error envelopes,
 //! 5xx, delays, non-JSON bodies) can be queued per endpoint. The app uses it as its backend when no CloudBase
