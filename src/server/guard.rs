@@ -33,6 +33,36 @@ enum Target {
     Page(Access),
 }
 
+/// The one spelling of a page path that both the guard and the renderer read alike, when `path`
+/// is another spelling of it: escapes of plain characters decoded (`/%6Cogin`, `/login%2F`),
+/// doubled slashes collapsed (`//`, `/login//x`), no trailing slash (`/login/`). `None` when
+/// `path` is already canonical, or when decoding would give characters that have no plain
+/// spelling in a path (`%20`, `%3F`, non-ASCII): such a path stays as it is, an unknown page.
+/// Without this, the router (which ignores a trailing slash) and the guard could take one URL
+/// for two different pages.
+fn canonical_page_path(path: &str) -> Option<String> {
+    let odd = path.contains('%') || path.contains("//") || (path.len() > 1 && path.ends_with('/'));
+    if !odd {
+        return None;
+    }
+    let decoded = percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .ok()?;
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/-._~!$&'()*+,;=:@".contains(c);
+    if !decoded.chars().all(plain) {
+        return None;
+    }
+    let mut canonical = String::with_capacity(decoded.len());
+    for segment in decoded.split('/').filter(|s| !s.is_empty()) {
+        canonical.push('/');
+        canonical.push_str(segment);
+    }
+    if canonical.is_empty() {
+        canonical.push('/');
+    }
+    (canonical != path).then_some(canonical)
+}
+
 fn classify(method: &Method, path: &str, path_and_query: &str) -> Target {
     if path.starts_with("/api/") {
         return Target::Api(api_access(path));
@@ -105,6 +135,17 @@ pub async fn guard(
         ));
     }
 
+    let is_read = matches!(*request.method(), Method::GET | Method::HEAD);
+    if is_read && !path.starts_with("/api/") {
+        if let Some(canonical) = canonical_page_path(&path) {
+            let location = match request.uri().query() {
+                Some(query) => format!("{canonical}?{query}"),
+                None => canonical,
+            };
+            return redirect_with(StatusCode::PERMANENT_REDIRECT, &location);
+        }
+    }
+
     let target = classify(request.method(), &path, &path_and_query);
     let response = match target {
         Target::Page(Access::Public) => return next.run(request).await,
@@ -173,7 +214,11 @@ fn same_loopback_origin(origin: &str, expected: &str) -> bool {
 }
 
 fn redirect(location: &str) -> Response {
-    let mut response = StatusCode::FOUND.into_response();
+    redirect_with(StatusCode::FOUND, location)
+}
+
+fn redirect_with(status: StatusCode, location: &str) -> Response {
+    let mut response = status.into_response();
     match HeaderValue::from_str(location) {
         Ok(value) => {
             response.headers_mut().insert(LOCATION, value);
@@ -266,6 +311,36 @@ mod tests {
             "http://localhost",
             "https://login.example.com"
         ));
+    }
+
+    #[test]
+    fn other_spellings_of_a_page_path_have_one_canonical_form() {
+        let cases = [
+            ("/", None),
+            ("/login", None),
+            ("/login/wechat-callback", None),
+            ("/nowhere", None),
+            ("//", Some("/")),
+            ("///", Some("/")),
+            ("//login", Some("/login")),
+            ("//evil.example", Some("/evil.example")),
+            ("/login/", Some("/login")),
+            ("/login//", Some("/login")),
+            ("/login%2F", Some("/login")),
+            ("/%6Cogin", Some("/login")),
+            ("/login/wechat-callback/", Some("/login/wechat-callback")),
+            ("/%2F%2Fevil.example", Some("/evil.example")),
+            // No plain spelling: left alone, an unknown page.
+            ("/caf%C3%A9/", None),
+            ("/a%20b/", None),
+            ("/a%3Fb", None),
+            ("/%5Cevil.example/", None),
+            ("/%ZZ/", None),
+            ("/%FF/", None),
+        ];
+        for (path, want) in cases {
+            assert_eq!(canonical_page_path(path).as_deref(), want, "{path}");
+        }
     }
 
     #[test]

@@ -219,6 +219,37 @@ async fn unknown_pages_are_404_for_everyone() {
 }
 
 #[tokio::test]
+async fn other_spellings_of_a_page_go_to_its_one_address_and_its_guard() {
+    let app = spawn_app().await;
+    let cases = [
+        ("//", "/"),
+        ("//login", "/login"),
+        ("/login/", "/login"),
+        ("/login//", "/login"),
+        ("/login%2F", "/login"),
+        ("/%6Cogin?from=%2F", "/login?from=%2F"),
+        ("//evil.example", "/evil.example"),
+        (
+            "/login/wechat-callback/?code=x&state=y",
+            "/login/wechat-callback?code=x&state=y",
+        ),
+    ];
+    for (odd, canonical) in cases {
+        let answer = app.get(odd).await;
+        assert_eq!(answer.status(), StatusCode::PERMANENT_REDIRECT, "{odd}");
+        assert_eq!(location(&answer), canonical, "{odd}");
+    }
+
+    // Signed in, the guest-only login page sends home whatever its spelling.
+    app.sign_in(PHONE).await;
+    let login = app.get("/login//").await;
+    let canonical = location(&login);
+    let home = app.get(&canonical).await;
+    assert_eq!(home.status(), StatusCode::FOUND);
+    assert_eq!(location(&home), "/");
+}
+
+#[tokio::test]
 async fn pages_cannot_be_framed_or_sniffed() {
     let app = spawn_app().await;
     for path in ["/login", "/", "/api/public/health"] {
