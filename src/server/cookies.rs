@@ -2,18 +2,31 @@
 //! gives up on a whole header for one bad pair, and takes the last of two cookies with our name;
 //! either would make a signed-in person look signed out.
 
-use axum::extract::Request;
+use std::str::FromStr;
+
+use axum::extract::{Request, State};
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
+use tower_sessions::session::Id;
+use tower_sessions::SessionStore;
 
-use super::session::COOKIE_NAME;
+use super::session::{Store, COOKIE_NAME};
 
-/// Keeps the pairs that are printable ASCII, and of our session cookies only the first that looks
-/// like a session id (22 characters of URL-safe base64). A session cookie that was dropped as
-/// malformed is cleared in the browser, as the session layer clears unknown ids.
-pub async fn tidy_cookies(mut request: Request, next: Next) -> Response {
+/// The most session cookies of ours looked up in the store for one request. A browser holds one;
+/// a second can come from a sibling site that set one for a narrower path.
+pub const MAX_SESSION_IDS: usize = 4;
+
+/// Keeps the pairs that are printable ASCII, and of our session cookies the first whose id is a
+/// live session (else the first that looks like a session id: 22 characters of URL-safe base64).
+/// A session cookie that was dropped as malformed is cleared in the browser, as the session
+/// layer clears unknown ids.
+pub async fn tidy_cookies(
+    State(store): State<Store>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     if !request.headers().contains_key(COOKIE) {
         return next.run(request).await;
     }
@@ -24,9 +37,17 @@ pub async fn tidy_cookies(mut request: Request, next: Next) -> Response {
             .iter()
             .map(HeaderValue::as_bytes),
     );
+    let id = match tidied.ids.as_slice() {
+        [] => None,
+        [only] => Some(only.as_str()),
+        several => Some(first_live(&store, several).await.unwrap_or(&several[0])),
+    };
     let headers = request.headers_mut();
     headers.remove(COOKIE);
-    if let Some(value) = tidied.header.and_then(|v| HeaderValue::from_bytes(&v).ok()) {
+    if let Some(value) = tidied
+        .header(id)
+        .and_then(|v| HeaderValue::from_bytes(&v).ok())
+    {
         headers.insert(COOKIE, value);
     }
     let mut response = next.run(request).await;
@@ -45,16 +66,46 @@ pub async fn tidy_cookies(mut request: Request, next: Next) -> Response {
     response
 }
 
+/// The first of `ids` that names a live session in the store.
+async fn first_live<'a>(store: &Store, ids: &'a [String]) -> Option<&'a str> {
+    for id in ids {
+        let Ok(parsed) = Id::from_str(id) else {
+            continue;
+        };
+        if let Ok(Some(_)) = store.load(&parsed).await {
+            return Some(id);
+        }
+    }
+    None
+}
+
 struct Tidied {
-    header: Option<Vec<u8>>,
+    /// The well-formed pairs that are not ours, in order.
+    others: Vec<Vec<u8>>,
+    /// Our well-formed session ids, in order (at most [`MAX_SESSION_IDS`]).
+    ids: Vec<String>,
     /// A session cookie was sent, and none of them was well formed.
     dropped_session: bool,
 }
 
+impl Tidied {
+    /// The header the session layer is to read: the other pairs, then our cookie with `id`.
+    fn header(&self, id: Option<&str>) -> Option<Vec<u8>> {
+        let ours = id.map(|id| format!("{COOKIE_NAME}={id}").into_bytes());
+        let pairs: Vec<&[u8]> = self
+            .others
+            .iter()
+            .map(Vec::as_slice)
+            .chain(ours.as_deref())
+            .collect();
+        (!pairs.is_empty()).then(|| pairs.join(&b"; "[..]))
+    }
+}
+
 fn tidy<'a>(values: impl Iterator<Item = &'a [u8]>) -> Tidied {
     let prefix = format!("{COOKIE_NAME}=");
-    let mut kept: Vec<&[u8]> = Vec::new();
-    let mut session: Option<&[u8]> = None;
+    let mut others = Vec::new();
+    let mut ids: Vec<String> = Vec::new();
     let mut saw_session = false;
     for value in values {
         for pair in value.split(|b| *b == b';').map(<[u8]>::trim_ascii) {
@@ -65,17 +116,21 @@ fn tidy<'a>(values: impl Iterator<Item = &'a [u8]>) -> Tidied {
                 continue;
             }
             match pair.strip_prefix(prefix.as_bytes()) {
-                Some(id) if session.is_none() && looks_like_id(id) => session = Some(pair),
+                Some(id) if looks_like_id(id) => {
+                    let id = String::from_utf8_lossy(id).into_owned();
+                    if ids.len() < MAX_SESSION_IDS && !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
                 Some(_) => {}
-                None => kept.push(pair),
+                None => others.push(pair.to_vec()),
             }
         }
     }
-    let dropped_session = saw_session && session.is_none();
-    kept.extend(session);
     Tidied {
-        header: (!kept.is_empty()).then(|| kept.join(&b"; "[..])),
-        dropped_session,
+        dropped_session: saw_session && ids.is_empty(),
+        others,
+        ids,
     }
 }
 
@@ -90,9 +145,11 @@ fn looks_like_id(id: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    /// The header as tidied when the store knows none of the ids.
     fn run(values: &[&[u8]]) -> Option<String> {
-        tidy(values.iter().copied())
-            .header
+        let tidied = tidy(values.iter().copied());
+        tidied
+            .header(tidied.ids.first().map(String::as_str))
             .map(|v| String::from_utf8(v).expect("ASCII"))
     }
 
@@ -149,7 +206,9 @@ mod tests {
             ) {
                 let tidied = tidy(headers.iter().map(Vec::as_slice));
                 let prefix = format!("{COOKIE_NAME}=");
-                let Some(header) = tidied.header else {
+                prop_assert!(tidied.ids.len() <= MAX_SESSION_IDS);
+                // Whichever id the store picks (the last is as good a test as any).
+                let Some(header) = tidied.header(tidied.ids.last().map(String::as_str)) else {
                     return Ok(());
                 };
                 // A valid header value: printable ASCII only.

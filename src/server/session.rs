@@ -222,8 +222,8 @@ pub async fn store_pending_sms(
     session.insert(PENDING_SMS_KEY, pending).await
 }
 
-/// The session store and its layer, as the configuration says.
-pub async fn layer(config: &Config) -> Result<SessionManagerLayer<Store>, sqlx::Error> {
+/// The session layer and the store behind it, as the configuration says.
+pub async fn layer(config: &Config) -> Result<(SessionManagerLayer<Store>, Store), sqlx::Error> {
     let options = match &config.session_db {
         // One connection: every connection to `:memory:` would be a database of its own.
         SessionDb::Memory => SqliteConnectOptions::from_str("sqlite::memory:")?,
@@ -248,14 +248,13 @@ pub async fn layer(config: &Config) -> Result<SessionManagerLayer<Store>, sqlx::
     store.migrate().await?;
     // Abandoned sessions (a code requested and never used) are deleted, not kept forever.
     tokio::spawn(store.clone().continuously_delete_expired(CLEANUP_EVERY));
-    let cache = MokaStore::new(Some(CACHED_SESSIONS));
-    Ok(
-        SessionManagerLayer::new(CachingSessionStore::new(cache, store))
-            .with_name(COOKIE_NAME)
-            .with_http_only(true)
-            .with_same_site(SameSite::Lax)
-            .with_secure(config.secure_cookies())
-            .with_path("/")
-            .with_expiry(Expiry::OnSessionEnd),
-    )
+    let store = CachingSessionStore::new(MokaStore::new(Some(CACHED_SESSIONS)), store);
+    let layer = SessionManagerLayer::new(store.clone())
+        .with_name(COOKIE_NAME)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies())
+        .with_path("/")
+        .with_expiry(Expiry::OnSessionEnd);
+    Ok((layer, store))
 }

@@ -30,6 +30,8 @@ pub enum StartupError {
 pub struct Server {
     pub state: AppState,
     sessions: SessionManagerLayer<session::Store>,
+    /// The store behind `sessions`, for the cookie tidying that picks among several ids.
+    session_store: session::Store,
     page_policy: PagePolicy,
 }
 
@@ -63,11 +65,12 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<Server, Startup
             (client, Some(stub), PagePolicy::new(&stub_url))
         }
     };
-    let sessions = session::layer(&config).await?;
+    let (sessions, session_store) = session::layer(&config).await?;
     let state = AppState::new(config, cloudbase, clock, embedded_stub);
     Ok(Server {
         state,
         sessions,
+        session_store,
         page_policy,
     })
 }
@@ -91,7 +94,10 @@ pub fn router(server: &Server) -> Router {
         ))
         .layer(Extension(server.state.clone()))
         .layer(server.sessions.clone())
-        .layer(axum::middleware::from_fn(super::cookies::tidy_cookies));
+        .layer(axum::middleware::from_fn_with_state(
+            server.session_store.clone(),
+            super::cookies::tidy_cookies,
+        ));
     let app = with_security_headers(app, server.page_policy.clone());
     if server.state.config.bench_ceiling {
         // Added after the layers, so it runs without any of them: the benchmark's ceiling.
