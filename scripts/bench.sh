@@ -9,6 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 CONNECTIONS=32
 DURATION=10s
 WARMUP=3s
+RUNS=2
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -59,7 +60,16 @@ load() {
   local args=(-t 2 -c "$CONNECTIONS" --latency)
   [ "$3" = yes ] && args+=(-H "Cookie: cloudbase_session=$session")
   wrk "${args[@]}" -d "$WARMUP" "$base$2" >/dev/null
-  wrk "${args[@]}" -d "$DURATION" "$base$2" >"$work/$key.txt"
+  # Load and server share two cores, so one run can be off by a quarter: keep the better of
+  # $RUNS runs (the same for every route, so the ratios stay fair).
+  local run best=0
+  for run in $(seq "$RUNS"); do
+    wrk "${args[@]}" -d "$DURATION" "$base$2" >"$work/$key.$run.txt"
+    if awk -v best="$best" '/Requests\/sec/ {better = $2 > best} END {exit !better}' "$work/$key.$run.txt"; then
+      best=$(awk '/Requests\/sec/ {print $2}' "$work/$key.$run.txt")
+      cp "$work/$key.$run.txt" "$work/$key.txt"
+    fi
+  done
   local rps p50 p99 errors
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/$key.txt")
   p50=$(awk '$1 == "50%" {print $2}' "$work/$key.txt")
@@ -68,7 +78,7 @@ load() {
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$key" "$1" "$rps" "$p50" "$p99" "$errors"
 }
 
-say "load: $CONNECTIONS connections, $DURATION each after a $WARMUP warm-up"
+say "load: $CONNECTIONS connections, the better of $RUNS runs of $DURATION after a $WARMUP warm-up"
 {
   load a "(a) GET / signed in" "/" yes
   load b "(b) GET / guest (302)" "/" no

@@ -73,7 +73,9 @@ fn Welcome(profile: Profile) -> Element {
                 p { class: "muted small", "{via}" }
             }
         }
-        p { class: "message error", role: "alert", {error().unwrap_or_default()} }
+        if let Some(error) = error() {
+            p { class: "message error", role: "alert", "{error}" }
+        }
         button {
             id: "sign-out",
             class: "button secondary",

@@ -17,6 +17,10 @@ use crate::types::{Endpoint, Fault, LoginMethod, SeedUser};
 
 /// Most faults one `fail_next` call may queue over HTTP: a typo'd huge number should not eat the memory.
 const MAX_FAULTS_PER_CALL: usize = 10_000;
+/// The longest a delay fault may hold an answer (longer than any client's timeout).
+const MAX_FAULT_DELAY: Duration = Duration::from_secs(120);
+/// The furthest one call may move the clock (ten years).
+const MAX_CLOCK_STEP_SECS: f64 = 10.0 * 365.0 * 24.0 * 3600.0;
 
 /// Answers a request under `/__mock/`.
 pub(crate) fn handle(shared: &Shared, request: &Request) -> Answer {
@@ -80,8 +84,12 @@ struct AdvanceRequest {
 
 fn advance_clock(shared: &Shared, request: &Request) -> Result<Value, ApiError> {
     let body: AdvanceRequest = json_body(request)?;
-    let by = Duration::try_from_secs_f64(body.seconds)
-        .map_err(|_| ApiError::invalid_argument("seconds must be a non-negative, finite number"))?;
+    if !(0.0..=MAX_CLOCK_STEP_SECS).contains(&body.seconds) {
+        return Err(ApiError::invalid_argument(format!(
+            "seconds must be a number from 0 to {MAX_CLOCK_STEP_SECS} (ten years)"
+        )));
+    }
+    let by = Duration::from_secs_f64(body.seconds);
     let mut state = shared.state.lock();
     state.clock.advance(by);
     Ok(json!({ "now": rfc3339(state.now()) }))
@@ -105,6 +113,20 @@ fn fail_next(shared: &Shared, request: &Request) -> Result<Value, ApiError> {
         return Err(ApiError::invalid_argument(format!(
             "times must be at most {MAX_FAULTS_PER_CALL}"
         )));
+    }
+    match &body.fault {
+        Fault::Envelope { status, .. } | Fault::Status(status) if !(400..=599).contains(status) => {
+            return Err(ApiError::invalid_argument(format!(
+                "status {status} is not an error status (400 to 599)"
+            )));
+        }
+        Fault::Delay(by) if *by > MAX_FAULT_DELAY => {
+            return Err(ApiError::invalid_argument(format!(
+                "a delay may be at most {} ms",
+                MAX_FAULT_DELAY.as_millis()
+            )));
+        }
+        _ => {}
     }
     shared
         .state

@@ -52,6 +52,13 @@ async fn the_clock_can_be_advanced_over_http() {
     t.control("/__mock/clock/advance", json!({ "seconds": "ten" }))
         .await
         .error(400, "invalid_argument");
+    let too_far = t
+        .control(
+            "/__mock/clock/advance",
+            json!({ "seconds": 18_446_744_073_709_551_615_u64 }),
+        )
+        .await;
+    assert!(too_far.error(400, "invalid_argument").contains("ten years"));
 }
 
 #[tokio::test]
@@ -78,6 +85,9 @@ async fn faults_can_be_queued_over_http() {
         json!({ "endpoint": "nope", "fault": { "kind": "non_json" } }),
         json!({ "endpoint": "certs", "fault": { "kind": "teapot" } }),
         json!({ "endpoint": "certs", "times": 1_000_000, "fault": { "kind": "non_json" } }),
+        json!({ "endpoint": "certs", "fault": { "kind": "status", "status": 99 } }),
+        json!({ "endpoint": "certs", "fault": { "kind": "envelope", "status": 200, "error": "x" } }),
+        json!({ "endpoint": "certs", "fault": { "kind": "delay", "millis": u64::MAX } }),
     ] {
         t.control("/__mock/fail_next", bad)
             .await
