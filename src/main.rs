@@ -1,5 +1,11 @@
 //! Server: `dioxus::serve` with the app's router. Browser: the hydrating client.
 
+/// Rendering a page builds and drops a whole tree of small allocations; mimalloc serves them
+/// faster than the system allocator (see BENCHMARKS.md).
+#[cfg(feature = "server")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     #[cfg(feature = "server")]
     serve();
