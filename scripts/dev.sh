@@ -8,5 +8,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 port=${DEV_PORT:-8080}
 # The dev server proxies to the app and rewrites `Host`, so the app is told its public address.
 export PUBLIC_URL=${PUBLIC_URL:-http://127.0.0.1:$port}
+# The console shows what a person needs (the SMS codes, warnings), not every SQL statement of a
+# debug build; set RUST_LOG for more.
+export RUST_LOG=${RUST_LOG:-info}
 echo "open $PUBLIC_URL (SMS codes from the built-in stub appear below)"
 exec dx serve --platform web --port "$port" "$@"
